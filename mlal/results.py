@@ -1,0 +1,156 @@
+"""The run folder: statistics.json, frozen requirements, per-round eval outputs.
+
+Layout of ``<output_dir>``::
+
+    statistics.json           config, provenance, and one entry per round (metrics, indices, timings)
+    requirements-frozen.txt   pip freeze of the environment that ran
+    eval/index.json           which arrays each round's .npz holds, with shapes
+    eval/round_000.npz        test/validation probabilities and targets, label names, selected ids and scores
+    checkpoints/<mode>-seed<k>-round<r>/   only with --save_checkpoints
+
+Every file is written atomically (temporary file, flush, fsync, rename).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import importlib.metadata
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+KEY_PACKAGES = ("torch", "transformers", "datasets", "accelerate", "evaluate", "scikit-learn", "numpy", "scipy")
+STATISTICS = "statistics.json"
+
+
+def now_iso() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_json(path: Path, obj: Any) -> None:
+    atomic_write_bytes(path, (json.dumps(obj, indent=2, allow_nan=True) + "\n").encode())
+
+
+def atomic_write_npz(path: Path, **arrays: np.ndarray) -> None:
+    import io
+
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def git_state(root: Path = PROJECT_ROOT) -> dict[str, Any]:
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=20).stdout.strip()
+
+    try:
+        sha = git("rev-parse", "HEAD")
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "dirty": None}
+    return {"commit": sha or None, "dirty": dirty if sha else None}
+
+
+def package_versions() -> dict[str, str]:
+    versions = {}
+    for name in KEY_PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def device_description() -> str:
+    import torch
+
+    if torch.cuda.is_available():
+        return f"cuda: {torch.cuda.get_device_name(0)} x{torch.cuda.device_count()}"
+    return f"cpu ({os.cpu_count()} cores, torch threads {torch.get_num_threads()})"
+
+
+def provenance() -> dict[str, Any]:
+    return {
+        "git": git_state(),
+        "packages": package_versions(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "device": device_description(),
+        "command": [Path(sys.argv[0]).name, *sys.argv[1:]],
+    }
+
+
+def freeze_requirements(path: Path) -> None:
+    try:
+        out = subprocess.run(
+            [sys.executable, "-m", "pip", "freeze"], capture_output=True, text=True, timeout=120
+        ).stdout
+    except (OSError, subprocess.SubprocessError) as exc:
+        out = f"# pip freeze failed: {exc}\n"
+    atomic_write_bytes(path, out.encode())
+
+
+class RunRecorder:
+    """Writes a run's folder. Create it only after all input was validated."""
+
+    def __init__(self, output_dir: Path, config: dict[str, Any], seed: int):
+        self.dir = Path(output_dir)
+        self.statistics: dict[str, Any] = {
+            "config": config,
+            "seed": seed,
+            "provenance": provenance(),
+            "start_time": now_iso(),
+            "end_time": None,
+            "label_names": None,
+            "rounds": [],
+        }
+        self.eval_index: dict[str, Any] = {"rounds": {}}
+
+    def start(self, label_names: list[str]) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.statistics["label_names"] = list(label_names)
+        freeze_requirements(self.dir / "requirements-frozen.txt")
+        self.save()
+
+    def save(self) -> None:
+        atomic_write_json(self.dir / STATISTICS, self.statistics)
+
+    def add_round(self, record: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        name = f"round_{record['round']:03d}.npz"
+        atomic_write_npz(self.dir / "eval" / name, **arrays)
+        self.eval_index["rounds"][str(record["round"])] = {
+            "file": name,
+            "arrays": {key: list(np.shape(value)) for key, value in arrays.items()},
+        }
+        atomic_write_json(self.dir / "eval" / "index.json", self.eval_index)
+        self.statistics["rounds"].append(record)
+        self.save()
+
+    def finish(self) -> None:
+        self.statistics["end_time"] = now_iso()
+        self.save()

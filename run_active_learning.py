@@ -1,0 +1,49 @@
+#!/usr/bin/env python
+"""Run a multi-label active-learning experiment.
+
+    python run_active_learning.py --config configs/demo.yaml
+    python run_active_learning.py --config configs/fast.yaml --dataset ../shared/data/goemotions \
+        --strategy entropy --seed 1
+    python run_active_learning.py --list-strategies
+
+Every option can come from the YAML file given with --config and be overridden on the command
+line; `--help` lists them all (Trainer's TrainingArguments included).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+from mlal.errors import EXIT_USAGE, UsageError
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.WARNING)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        from mlal.config import parse_config
+
+        config = parse_config(argv)
+        if config.al.list_strategies:
+            from acquisition import list_strategies
+
+            for name, summary in list_strategies():
+                print(f"{name:<16} {summary}")
+            return 0
+        from mlal.loop import run_experiment
+
+        run_experiment(config)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

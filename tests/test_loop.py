@@ -1,0 +1,137 @@
+"""The loop end to end with a tiny random BERT on synthetic data (seconds per run)."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import ROOT, tiny_run_options
+
+from mlal import make_config, run_experiment
+from mlal.errors import UsageError
+
+
+def _run(tiny_bert_dir, output_dir, **overrides):
+    return run_experiment(make_config(**tiny_run_options(tiny_bert_dir, output_dir, **overrides)), log=lambda s: None)
+
+
+def test_end_to_end_writes_everything(tiny_bert_dir, tmp_path):
+    stats = _run(tiny_bert_dir, tmp_path / "run", rounds=3, strategy="entropy")
+    assert [r["labeled_count"] for r in stats["rounds"]] == [20, 30, 40]
+    on_disk = json.loads((tmp_path / "run" / "statistics.json").read_text())
+    assert on_disk["rounds"] == json.loads(json.dumps(stats["rounds"]))
+    assert on_disk["config"]["active_learning"]["strategy"] == "entropy"
+    assert on_disk["provenance"]["packages"]["torch"]
+    assert "git" in on_disk["provenance"] and on_disk["end_time"]
+    first = on_disk["rounds"][0]
+    for key in ("micro_f1", "macro_f1", "samples_f1", "hamming_loss", "subset_accuracy", "mean_average_precision"):
+        assert 0 <= first["test"][key] <= 1
+    assert set(first["seconds"]) == {"train", "evaluate", "pool_scoring", "acquisition"}
+    assert len(first["selected_ids"]) == 10 and on_disk["rounds"][-1]["selected_ids"] == []
+    assert (tmp_path / "run" / "requirements-frozen.txt").read_text().count("==") > 5
+    index = json.loads((tmp_path / "run" / "eval" / "index.json").read_text())
+    arrays = np.load(tmp_path / "run" / "eval" / index["rounds"]["0"]["file"])
+    assert arrays["test_probs"].shape == arrays["test_targets"].shape
+    assert arrays["label_names"].tolist() == on_disk["label_names"]
+    assert arrays["selected_ids"].tolist() == first["selected_ids"]
+    assert len(arrays["selected_scores"]) == 10
+    # Selected ids are new each round and never already labeled.
+    labeled_1 = np.load(tmp_path / "run" / "eval" / "round_001.npz")["labeled_ids"]
+    assert set(first["selected_ids"]) <= set(labeled_1.tolist())
+    assert not set(first["selected_ids"]) & set(arrays["labeled_ids"].tolist())
+
+
+def test_same_seed_same_indices_and_metrics(tiny_bert_dir, tmp_path):
+    a = _run(tiny_bert_dir, tmp_path / "a", strategy="random")
+    b = _run(tiny_bert_dir, tmp_path / "b", strategy="random")
+    c = _run(tiny_bert_dir, tmp_path / "c", strategy="random", seed=8)
+    assert [r["selected_ids"] for r in a["rounds"]] == [r["selected_ids"] for r in b["rounds"]]
+    for ra, rb in zip(a["rounds"], b["rounds"]):
+        for key, value in ra["test"].items():
+            assert rb["test"][key] == pytest.approx(value, abs=1e-6, nan_ok=True)
+    assert a["rounds"][0]["selected_ids"] != c["rounds"][0]["selected_ids"]
+
+
+def test_label_budget_and_pool_subsample(tiny_bert_dir, tmp_path):
+    stats = _run(tiny_bert_dir, tmp_path / "r", rounds=4, label_budget=35, pool_subsample=40, strategy="entropy")
+    assert [r["labeled_count"] for r in stats["rounds"]] == [20, 30, 35]
+    assert stats["rounds"][0]["pool_scored"] == 40
+
+
+def test_continue_from_previous_round_and_weighted_loss(tiny_bert_dir, tmp_path):
+    stats = _run(tiny_bert_dir, tmp_path / "r", continue_from_previous_round=True, loss="weighted_bce",
+                 initial_sampling="stratified")
+    assert len(stats["rounds"]) == 2
+
+
+def test_checkpoints_only_when_asked(tiny_bert_dir, tmp_path):
+    _run(tiny_bert_dir, tmp_path / "no")
+    assert not (tmp_path / "no" / "checkpoints").exists()
+    _run(tiny_bert_dir, tmp_path / "yes", save_checkpoints=True, rounds=1)
+    assert (tmp_path / "yes" / "checkpoints" / "entropy-seed7-round0" / "config.json").is_file()
+
+
+# ---------------------------------------------------------------- bad input: exit 2, one line, nothing lost
+def _cli(*args):
+    return subprocess.run(
+        [sys.executable, str(ROOT / "run_active_learning.py"), *args], capture_output=True, text=True, cwd=ROOT,
+        timeout=300,
+    )
+
+
+def _tiny_args(tiny_bert_dir, output_dir, *extra):
+    options = tiny_run_options(tiny_bert_dir, output_dir)
+    args = []
+    for key, value in options.items():
+        args += [f"--{key}", str(value).lower() if isinstance(value, bool) else str(value)]
+    return [*args, *extra]
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--strategy", "nope"], "unknown strategy 'nope'"),
+        (["--dataset", "./missing/folder"], "does not exist"),
+        (["--initial_size", "300"], "pool is empty"),
+        (["--query_size", "5000"], "larger than the unlabeled pool"),
+        (["--model", "./no/model"], "could not load"),
+    ],
+)
+def test_bad_input_gives_one_line_and_exit_2(tiny_bert_dir, tmp_path, extra, message):
+    result = _cli(*_tiny_args(tiny_bert_dir, tmp_path / "out", *extra))
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and message in lines[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_config_key_and_unknown_flag(tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text("rounds: 2\nbogus_key: 1\n")
+    result = _cli("--config", str(config))
+    assert result.returncode == 2 and "unknown config key 'bogus_key'" in result.stderr
+    result = _cli("--bogus-flag", "1")
+    assert result.returncode == 2 and "--bogus-flag" in result.stderr
+
+
+def test_existing_run_is_never_overwritten_without_flag(tiny_bert_dir, tmp_path):
+    out = tmp_path / "out"
+    _run(tiny_bert_dir, out, rounds=1)
+    before = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    with pytest.raises(UsageError, match="already holds a run"):
+        _run(tiny_bert_dir, out, rounds=1, strategy="random")
+    after = {p.name: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert before == after
+    stats = _run(tiny_bert_dir, out, rounds=1, strategy="random", overwrite=True)
+    assert stats["config"]["active_learning"]["strategy"] == "random"
+
+
+def test_list_strategies_and_help():
+    result = _cli("--list-strategies")
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[0].split()[0] == "random"
+    assert any(line.startswith("entropy ") for line in result.stdout.splitlines())
+    help_text = _cli("--help").stdout
+    for option in ("--strategy", "--dataset", "--model", "--pool_subsample", "--learning_rate", "--output_dir"):
+        assert option in help_text

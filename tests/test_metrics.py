@@ -1,0 +1,40 @@
+import numpy as np
+import pytest
+
+from mlal.metrics import mean_average_precision, multilabel_metrics, threshold_sweep, tune_threshold
+
+Y = np.array([[1, 0, 1], [0, 1, 0], [1, 1, 0], [0, 0, 0]])
+P = np.array([[0.9, 0.2, 0.4], [0.1, 0.7, 0.6], [0.8, 0.3, 0.1], [0.2, 0.1, 0.05]])
+
+
+def test_metrics_by_hand():
+    m = multilabel_metrics(Y, P, 0.5)
+    # predictions: [1,0,0], [0,1,1], [1,0,0], [0,0,0]; TP=3, FP=1, FN=2
+    assert m["micro_f1"] == pytest.approx(2 * 3 / (2 * 3 + 1 + 2))
+    # per label F1: label0 TP2 -> 1.0; label1 TP1 FN1 -> 2/3; label2 FP1 FN1 -> 0
+    assert m["macro_f1"] == pytest.approx((1 + 2 / 3 + 0) / 3)
+    assert m["hamming_loss"] == pytest.approx(3 / 12)
+    assert m["subset_accuracy"] == pytest.approx(1 / 4)  # only the all-zero row matches
+    # AP per label: label0 ranks both positives first -> 1; label1 positives ranked 1st and 2nd
+    # (0.7, 0.3 vs 0.2, 0.1) -> 1; label2 positive 0.4 ranked 2nd after 0.6 -> 1/2
+    assert m["mean_average_precision"] == pytest.approx((1 + 1 + 0.5) / 3)
+
+
+def test_map_ignores_labels_without_positives():
+    y = np.array([[1, 0], [0, 0]])
+    p = np.array([[0.9, 0.5], [0.1, 0.4]])
+    assert mean_average_precision(y, p) == pytest.approx(1.0)
+
+
+def test_sweep_matches_sklearn_and_tuning_takes_its_maximum():
+    rng = np.random.default_rng(0)
+    y = (rng.random((200, 5)) < 0.3).astype(int)
+    p = np.clip(0.3 * y + rng.random((200, 5)) * 0.6, 0, 1)
+    sweep = threshold_sweep(y, p)
+    for k in (10, 40, 70):
+        t = sweep["threshold"][k]
+        m = multilabel_metrics(y, p, t)
+        assert sweep["micro_f1"][k] == pytest.approx(m["micro_f1"])
+        assert sweep["macro_f1"][k] == pytest.approx(m["macro_f1"])
+    best = tune_threshold(y, p)
+    assert multilabel_metrics(y, p, best)["micro_f1"] == pytest.approx(sweep["micro_f1"].max())
