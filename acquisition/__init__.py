@@ -4,7 +4,11 @@ Import a strategy by name with :func:`get_strategy`; :func:`list_strategies` lis
 This package never imports the training loop, Trainer or plotting.
 """
 
-from . import uncertainty  # noqa: F401  (registers strategies)
+# Registration order is the order --list-strategies prints.
+from . import uncertainty  # noqa: F401,I001
+from . import set_based  # noqa: F401,I001
+from . import bayesian  # noqa: F401,I001
+from . import diversity  # noqa: F401,I001
 from .base import (
     AcquisitionInput,
     MCDropoutStats,

@@ -38,3 +38,50 @@ class MeanBinaryEntropy(ScoringStrategy):
 
     def score(self, inputs: AcquisitionInput) -> np.ndarray:
         return binary_entropy(inputs.pool.probs).mean(axis=1)
+
+
+def _margins(probs: np.ndarray) -> np.ndarray:
+    """Per-label certainty |2 p_j - 1| in [0, 1] (0 at p = 0.5, 1 at p in {0, 1})."""
+    return np.abs(2.0 * probs - 1.0)
+
+
+def _mean_cardinality(targets: np.ndarray) -> float:
+    return float(targets.sum(axis=1).mean()) if len(targets) else 0.0
+
+
+@register
+class Margin(ScoringStrategy):
+    """Margin sampling per label (Scheffer et al. 2001), multi-label through per-label Bernoulli margins.
+
+    m_j = |2 p_j - 1| = |P(y_j = 1) - P(y_j = 0)|.
+    aggregation="min" (default, the most uncertain label): score = 1 - min_j m_j.
+    aggregation="mean": score = 1 - (1/L) sum_j m_j.
+    """
+
+    name = "margin"
+    summary = "1 - per-label margin |2p_j - 1|, most-uncertain label (min, default) or mean over labels"
+
+    def __init__(self, margin_aggregation: str = "min"):
+        if margin_aggregation not in ("min", "mean"):
+            raise ValueError(f"margin_aggregation must be 'min' or 'mean', got {margin_aggregation!r}")
+        self.aggregation = margin_aggregation
+
+    def score(self, inputs: AcquisitionInput) -> np.ndarray:
+        margins = _margins(inputs.pool.probs)
+        return 1.0 - (margins.min(axis=1) if self.aggregation == "min" else margins.mean(axis=1))
+
+
+@register
+class LabelCardinalityInconsistency(ScoringStrategy):
+    """Label cardinality inconsistency (Li & Guo 2013, IJCAI).
+
+    score = | sum_j yhat_j - c_bar |, yhat_j = 1[p_j > 0.5], c_bar the mean number of labels
+    per example in the labeled set.
+    """
+
+    name = "lci"
+    summary = "label cardinality inconsistency |sum_j 1[p_j > 0.5] - mean labeled cardinality|"
+
+    def score(self, inputs: AcquisitionInput) -> np.ndarray:
+        predicted = (inputs.pool.probs > 0.5).sum(axis=1)
+        return np.abs(predicted - _mean_cardinality(inputs.labeled_targets))

@@ -111,6 +111,22 @@ class ActiveLearningArguments:
         default=None, metadata={"help": "Restrict the pool to this seeded fraction of the training split."}
     )
     mc_passes: int = field(default=10, metadata={"help": "MC-dropout passes T for strategies that need them."})
+    mc_batched: bool = field(
+        default=False,
+        metadata={"help": "Run the T MC-dropout passes as one batch repeated T times (faster on GPUs; "
+                  "sequential passes are the default and were as fast on 2 CPU cores)."},
+    )
+    margin_aggregation: str = field(
+        default="min", metadata={"help": "margin: 'min' (the most uncertain label) or 'mean' over labels."}
+    )
+    adaptive_beta: float = field(default=0.5, metadata={"help": "adaptive: weight beta of uncertainty vs LCI."})
+    beal_variant: str = field(
+        default="label",
+        metadata={"help": "beal: 'label' (mean per-label confidence) or 'set' (confidence of the whole label set)."},
+    )
+    cluster_margin_factor: int = field(
+        default=10, metadata={"help": "cluster_margin: candidates = this factor x query size, lowest margins."}
+    )
     loss: str = field(
         default="bce",
         metadata={

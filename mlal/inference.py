@@ -63,6 +63,17 @@ def dropout_only_train_mode(model: torch.nn.Module):
         model.train(was_training)
 
 
+def _mc_pass_probabilities(model, inputs, passes: int, batched: bool):
+    """Yield (B, L) float64 probabilities for each of ``passes`` dropout-on forward passes."""
+    if batched:
+        repeated = {name: tensor.repeat(passes, *([1] * (tensor.dim() - 1))) for name, tensor in inputs.items()}
+        logits = model(**repeated).logits.double()
+        yield from torch.sigmoid(logits).reshape(passes, -1, logits.shape[-1])
+    else:
+        for _ in range(passes):
+            yield torch.sigmoid(model(**inputs).logits.double())
+
+
 def _batches(columns: dict[str, list], batch_size: int):
     lengths = np.fromiter((len(ids) for ids in columns["input_ids"]), dtype=np.int64, count=len(columns["input_ids"]))
     order = np.argsort(-lengths, kind="stable")
@@ -82,6 +93,7 @@ def predict_outputs(
     autocast_dtype: Optional[torch.dtype] = None,
     description: str = "scoring",
     progress: bool = True,
+    mc_batched: bool = False,
 ) -> ModelOutputs:
     """Sigmoid probabilities (N, L) for every row of a tokenised ``dataset``, plus embeddings (N, D)
     and MC-dropout statistics when ``needs`` asks for them, all from one pass over the data."""
@@ -113,8 +125,8 @@ def predict_outputs(
             captured.clear()
             if needs.mc_dropout:
                 with dropout_only_train_mode(model):
-                    for _ in range(mc_passes):
-                        pt = torch.sigmoid(model(**inputs).logits.double()).clamp(1e-12, 1 - 1e-12)
+                    for pt in _mc_pass_probabilities(model, inputs, mc_passes, mc_batched):
+                        pt = pt.clamp(1e-12, 1 - 1e-12)
                         entropy = -(pt * pt.log() + (1 - pt) * torch.log1p(-pt))
                         confidence = torch.maximum(pt, 1 - pt)
                         sums["p"][positions] += pt.cpu().numpy()

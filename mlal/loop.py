@@ -110,7 +110,10 @@ def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print)
     seed = int(training_args.seed)
     _validate(config)
     try:
-        strategy = get_strategy(al.strategy, random_state=seed)
+        strategy = get_strategy(
+            al.strategy, random_state=seed, margin_aggregation=al.margin_aggregation, adaptive_beta=al.adaptive_beta,
+            beal_variant=al.beal_variant, cluster_margin_factor=al.cluster_margin_factor,
+        )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     data = load_multilabel_data(config.data, seed, config.model.cache_dir)
@@ -184,7 +187,7 @@ def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print)
             start = time.perf_counter()
             inputs = _acquisition_input(
                 model, tokenized["train"], tokenizer, strategy.needs, scored_ids, labeled, train_targets,
-                al.mc_passes, eval_batch, seed + round_index, progress,
+                al.mc_passes, eval_batch, seed + round_index, progress, al.mc_batched,
             )
             seconds["pool_scoring"] = time.perf_counter() - start
             start = time.perf_counter()
@@ -220,11 +223,11 @@ def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print)
 
 def _acquisition_input(
     model, train_tokenized, tokenizer, needs: Needs, scored_ids, labeled, train_targets, mc_passes, batch_size, seed,
-    progress=True,
+    progress=True, mc_batched=False,
 ) -> AcquisitionInput:
     pool = predict_outputs(
         model, train_tokenized.select(scored_ids), tokenizer, needs, mc_passes, batch_size, seed,
-        description="pool", progress=progress,
+        description="pool", progress=progress, mc_batched=mc_batched,
     )
     labeled_outputs = None
     if needs.labeled_outputs:

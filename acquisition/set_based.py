@@ -1,0 +1,157 @@
+"""Strategies that look at the predicted label set as a whole: mmc, adaptive, cvirs."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.stats import rankdata
+
+from .base import AcquisitionInput, Needs, ScoringStrategy
+from .registry import register
+from .uncertainty import _margins, _mean_cardinality
+
+
+def _top_k_sign_matrix(probs: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """yhat in {-1, +1}^(N, L): +1 on each row's k[i] most probable labels."""
+    order = np.argsort(-probs, axis=1, kind="stable")
+    signs_sorted = np.where(np.arange(probs.shape[1])[None, :] < k[:, None], 1.0, -1.0)
+    signs = np.empty_like(signs_sorted)
+    np.put_along_axis(signs, order, signs_sorted, axis=1)
+    return signs
+
+
+def _cardinality_features(probs: np.ndarray) -> np.ndarray:
+    """Each row's probabilities sorted in decreasing order and normalised to sum 1 (Yang et al. 2009)."""
+    ordered = -np.sort(-probs, axis=1)
+    return ordered / np.maximum(ordered.sum(axis=1, keepdims=True), 1e-12)
+
+
+@register
+class MaximumMarginReduction(ScoringStrategy):
+    """Maximum loss reduction with maximal confidence, MMC (Yang et al. 2009, KDD).
+
+    A logistic regression, fitted on the labeled set, predicts each sample's label count k_hat from
+    its sorted, normalised probabilities; yhat_j = +1 for the k_hat most probable labels, else -1.
+    With f_j = 2 p_j - 1:  score = sum_j (1 - yhat_j f_j) / 2.
+    """
+
+    name = "mmc"
+    summary = "maximum margin reduction: sum_j (1 - yhat_j f_j)/2, label count from a logistic regression"
+    needs = Needs(labeled_outputs=True)
+
+    def __init__(self, random_state: int = 0):
+        self.random_state = random_state
+
+    def predicted_cardinality(self, inputs: AcquisitionInput) -> np.ndarray:
+        counts = inputs.labeled_targets.sum(axis=1).astype(int)
+        pool_features = _cardinality_features(inputs.pool.probs)
+        if len(np.unique(counts)) < 2:  # one class only: nothing to fit
+            return np.full(len(pool_features), counts[0] if len(counts) else 1)
+        from sklearn.linear_model import LogisticRegression
+
+        model = LogisticRegression(max_iter=1000, random_state=self.random_state)
+        model.fit(_cardinality_features(inputs.labeled.probs), counts)
+        return model.predict(pool_features).astype(int)
+
+    def score(self, inputs: AcquisitionInput) -> np.ndarray:
+        k_hat = self.predicted_cardinality(inputs)
+        signs = _top_k_sign_matrix(inputs.pool.probs, k_hat)
+        f = 2.0 * inputs.pool.probs - 1.0
+        return ((1.0 - signs * f) / 2.0).sum(axis=1)
+
+
+def separation_margin(probs: np.ndarray) -> np.ndarray:
+    """sepmargin = min_{j in yhat+} f_j - max_{j in yhat-} f_j with f = 2p - 1 and yhat+ = {j: f_j > 0}.
+
+    When no label is positive the most probable one is taken as positive (a prediction has at least
+    one label); when every label is positive the negative side is f = -1. The result is >= 0.
+    """
+    f = 2.0 * probs - 1.0
+    positive = f > 0
+    none_positive = ~positive.any(axis=1)
+    positive[none_positive, np.argmax(f[none_positive], axis=1)] = True
+    lowest_positive = np.where(positive, f, np.inf).min(axis=1)
+    highest_negative = np.where(~positive, f, -np.inf).max(axis=1)
+    highest_negative = np.where(np.isfinite(highest_negative), highest_negative, -1.0)
+    return lowest_positive - highest_negative
+
+
+@register
+class AdaptiveActiveLearning(ScoringStrategy):
+    """Adaptive active learning (Li & Guo 2013, IJCAI).
+
+    u(x) = 1 / sepmargin(x) (max-margin prediction uncertainty, see :func:`separation_margin`),
+    c(x) = | sum_j yhat_j - c_bar | (label cardinality inconsistency),
+    score = u(x)^beta * c(x)^(1 - beta).
+    Deviation: the paper picks beta in {0, 0.1, ..., 1} each round by retraining on candidates;
+    we use a fixed, configurable beta (default 0.5), which costs no extra training.
+    """
+
+    name = "adaptive"
+    summary = "Li & Guo adaptive: (1/sepmargin)^beta * LCI^(1-beta), beta fixed (default 0.5)"
+
+    def __init__(self, adaptive_beta: float = 0.5):
+        if not 0.0 <= adaptive_beta <= 1.0:
+            raise ValueError(f"adaptive_beta must be in [0, 1], got {adaptive_beta}")
+        self.beta = adaptive_beta
+
+    def score(self, inputs: AcquisitionInput) -> np.ndarray:
+        probs = inputs.pool.probs
+        uncertainty = 1.0 / np.maximum(separation_margin(probs), 1e-6)
+        inconsistency = np.abs((probs > 0.5).sum(axis=1) - _mean_cardinality(inputs.labeled_targets))
+        return uncertainty**self.beta * inconsistency ** (1.0 - self.beta)
+
+
+def _entropy_of_counts(*counts: np.ndarray, total: float) -> np.ndarray:
+    out = 0.0
+    for count in counts:
+        q = count / total
+        out = out - np.where(q > 0, q * np.log(np.where(q > 0, q, 1.0)), 0.0)
+    return out
+
+
+def normalised_entropy_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distance between binary label vectors a (P, L) and b (Q, L), all pairs, shape (P, Q).
+
+    From the 2x2 contingency counts of the two vectors over the L labels: d = (2 H(a, b) - H(a) - H(b)) / H(a, b)
+    (variation of information over joint entropy); d = 1 where the Hamming distance is L (maximal), as in
+    Reyes et al. (2018); d = 0 where both vectors are identical and constant (H(a, b) = 0).
+    """
+    n_labels = a.shape[1]
+    a, b = a.astype(np.float64), b.astype(np.float64)
+    n11 = a @ b.T
+    n10 = a.sum(1)[:, None] - n11
+    n01 = b.sum(1)[None, :] - n11
+    n00 = n_labels - n11 - n10 - n01
+    h_a = _entropy_of_counts(n11 + n10, n01 + n00, total=n_labels)
+    h_b = _entropy_of_counts(n11 + n01, n10 + n00, total=n_labels)
+    h_ab = _entropy_of_counts(n11, n10, n01, n00, total=n_labels)
+    distance = np.divide(2 * h_ab - h_a - h_b, h_ab, out=np.zeros_like(h_ab), where=h_ab > 1e-12)
+    return np.where(n10 + n01 == n_labels, 1.0, distance)
+
+
+@register
+class CategoryVectorInconsistencyRanking(ScoringStrategy):
+    """CVIRS: category vector inconsistency and ranking of scores (Reyes et al. 2018, Neurocomputing).
+
+    Uncertainty by rank aggregation: for each label j, rank the pool by margin m_j = |2 p_j - 1|
+    ascending (tau_j(x) = 1 for the smallest margin); s(x) = (1/L) sum_j (N - tau_j(x)) / (N - 1), in [0, 1].
+    Inconsistency: v(x) = mean over labeled vectors y_i of d(yhat(x), y_i), d the normalised entropy
+    distance (:func:`normalised_entropy_distance`), yhat_j = 1[p_j > 0.5].
+    score = s(x) * v(x).
+    """
+
+    name = "cvirs"
+    summary = "Reyes et al.: rank-aggregated per-label margins x mean entropy distance to labeled label vectors"
+
+    def score(self, inputs: AcquisitionInput) -> np.ndarray:
+        probs = inputs.pool.probs
+        n = len(probs)
+        ranks = rankdata(_margins(probs), axis=0, method="average")  # ties share a rank: order-free
+        uncertainty = ((n - ranks) / max(n - 1, 1)).mean(axis=1)
+        predicted = (probs > 0.5).astype(np.int8)
+        patterns, inverse = np.unique(predicted, axis=0, return_inverse=True)
+        labeled, counts = np.unique(inputs.labeled_targets.astype(np.int8), axis=0, return_counts=True)
+        if len(labeled) == 0:
+            return uncertainty
+        mean_distance = normalised_entropy_distance(patterns, labeled) @ counts / counts.sum()
+        return uncertainty * mean_distance[np.ravel(inverse)]
