@@ -48,7 +48,13 @@ def fine_tune(
 ) -> dict[str, Any]:
     """Train ``model`` in place on ``train_dataset``; return the loss history and seconds taken."""
     with tempfile.TemporaryDirectory(prefix="mlal-trainer-") as scratch:
-        args = dataclasses.replace(training_args, output_dir=str(output_dir or scratch), save_strategy="no")
+        args = dataclasses.replace(
+            training_args,
+            output_dir=str(output_dir or scratch),
+            save_strategy="no",
+            # pinned memory only helps (and only exists) with an accelerator
+            dataloader_pin_memory=training_args.dataloader_pin_memory and torch.cuda.is_available(),
+        )
         trainer = MultiLabelTrainer(
             model=model,
             args=args,
