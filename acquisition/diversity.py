@@ -24,15 +24,20 @@ def _pick(values: np.ndarray, available: np.ndarray, tie_keys: np.ndarray) -> in
     return int(candidates[np.argmax(tie_keys[candidates])])
 
 
+def _row_norms(x: np.ndarray) -> np.ndarray:
+    """Squared L2 norm of each row, in float64, without an (N, D) temporary."""
+    return np.einsum("ij,ij->i", x, x, dtype=np.float64)
+
+
 def _squared_distances_to_set(x: np.ndarray, centers: np.ndarray) -> np.ndarray:
     """min_c ||x_i - c||^2 for every row of x (N, D) over centers (M, D), in chunks of rows."""
     out = np.full(len(x), np.inf)
     if len(centers) == 0:
         return out
-    center_norms = (centers**2).sum(axis=1)
+    center_norms = _row_norms(centers)
     for start in range(0, len(x), CHUNK):
         block = x[start:start + CHUNK]
-        d2 = (block**2).sum(axis=1)[:, None] + center_norms[None, :] - 2.0 * block @ centers.T
+        d2 = _row_norms(block)[:, None] + center_norms[None, :] - 2.0 * (block @ centers.T)
         out[start:start + CHUNK] = np.maximum(d2.min(axis=1), 0.0)
     return out
 
@@ -55,9 +60,9 @@ class BADGE(Strategy):
 
     def select(self, inputs: AcquisitionInput, k: int, random_state: int = 0) -> Selection:
         probs = inputs.pool.probs.astype(np.float64)
-        h = inputs.pool.embeddings.astype(np.float64)
+        h = np.asarray(inputs.pool.embeddings)  # kept in its dtype: an (N, D) float64 copy is GBs at N = 1M
         r = probs - (probs > 0.5)
-        norms = (r**2).sum(axis=1) * (h**2).sum(axis=1)
+        norms = _row_norms(r) * _row_norms(h)
         ids, n, k = inputs.pool_ids, len(probs), min(int(k), len(probs))
         available = np.ones(n, dtype=bool)
         tie_keys = stable_random(ids, random_state)
@@ -75,7 +80,7 @@ class BADGE(Strategy):
             chosen.append(position)
             scores.append(norms[position] if step == 0 else nearest[position])
             available[position] = False
-            d2 = norms + norms[position] - 2.0 * (r @ r[position]) * (h @ h[position])
+            d2 = norms + norms[position] - 2.0 * (r @ r[position]) * (h @ h[position]).astype(np.float64)
             nearest = np.minimum(nearest, np.maximum(d2, 0.0))
         return Selection(np.asarray(chosen, dtype=np.int64), np.asarray(scores, dtype=np.float64))
 
@@ -94,11 +99,11 @@ class CoreSet(Strategy):
     needs = Needs(embeddings=True, labeled_outputs=True)
 
     def select(self, inputs: AcquisitionInput, k: int, random_state: int = 0) -> Selection:
-        h = inputs.pool.embeddings.astype(np.float64)
-        centers = inputs.labeled.embeddings.astype(np.float64) if inputs.labeled is not None else h[:0]
+        h = np.asarray(inputs.pool.embeddings)
+        centers = np.asarray(inputs.labeled.embeddings, dtype=h.dtype) if inputs.labeled is not None else h[:0]
         nearest = _squared_distances_to_set(h, centers)
         n, k = len(h), min(int(k), len(h))
-        squared_norms = (h**2).sum(axis=1)
+        squared_norms = _row_norms(h)
         available = np.ones(n, dtype=bool)
         tie_keys = stable_random(inputs.pool_ids, random_state)
         chosen, scores = [], []
@@ -107,7 +112,7 @@ class CoreSet(Strategy):
             chosen.append(position)
             scores.append(np.sqrt(nearest[position]) if np.isfinite(nearest[position]) else np.inf)
             available[position] = False
-            d2 = squared_norms + squared_norms[position] - 2.0 * h @ h[position]
+            d2 = squared_norms + squared_norms[position] - 2.0 * (h @ h[position]).astype(np.float64)
             nearest = np.minimum(nearest, np.maximum(d2, 0.0))
         return Selection(np.asarray(chosen, dtype=np.int64), np.asarray(scores, dtype=np.float64))
 

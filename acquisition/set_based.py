@@ -146,12 +146,19 @@ class CategoryVectorInconsistencyRanking(ScoringStrategy):
     def score(self, inputs: AcquisitionInput) -> np.ndarray:
         probs = inputs.pool.probs
         n = len(probs)
-        ranks = rankdata(_margins(probs), axis=0, method="average")  # ties share a rank: order-free
-        uncertainty = ((n - ranks) / max(n - 1, 1)).mean(axis=1)
+        uncertainty = np.zeros(n)
+        for j in range(probs.shape[1]):  # one label at a time keeps memory at O(N) per step
+            ranks = rankdata(_margins(probs[:, j]), method="average")  # ties share a rank: order-free
+            uncertainty += (n - ranks) / max(n - 1, 1)
+        uncertainty /= probs.shape[1]
         predicted = (probs > 0.5).astype(np.int8)
         patterns, inverse = np.unique(predicted, axis=0, return_inverse=True)
         labeled, counts = np.unique(inputs.labeled_targets.astype(np.int8), axis=0, return_counts=True)
         if len(labeled) == 0:
             return uncertainty
-        mean_distance = normalised_entropy_distance(patterns, labeled) @ counts / counts.sum()
+        weights = counts / counts.sum()
+        mean_distance = np.concatenate([  # chunks keep the (patterns x labeled) temporaries small
+            normalised_entropy_distance(patterns[start:start + 1024], labeled) @ weights
+            for start in range(0, len(patterns), 1024)
+        ])
         return uncertainty * mean_distance[np.ravel(inverse)]

@@ -4,13 +4,23 @@ Python API::
 
     from mlal import make_config, run_experiment
     stats = run_experiment(make_config(config="configs/demo.yaml", strategy="entropy", rounds=2))
+
+Submodules load lazily, so light ones (``mlal.metrics``) can be used without importing the
+training stack.
 """
 
-from .config import ActiveLearningArguments, DataArguments, ExperimentConfig, ModelArguments, make_config, parse_config
-from .errors import UsageError
-from .loop import run_experiment
+from importlib import import_module
 
-__all__ = [
-    "ActiveLearningArguments", "DataArguments", "ExperimentConfig", "ModelArguments", "UsageError",
-    "make_config", "parse_config", "run_experiment",
-]
+_EXPORTS = {
+    "ActiveLearningArguments": "config", "DataArguments": "config", "ExperimentConfig": "config",
+    "ModelArguments": "config", "make_config": "config", "parse_config": "config",
+    "UsageError": "errors", "run_experiment": "loop",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module 'mlal' has no attribute {name!r}")

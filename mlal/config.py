@@ -116,6 +116,11 @@ class ActiveLearningArguments:
         metadata={"help": "Run the T MC-dropout passes as one batch repeated T times (faster on GPUs; "
                   "sequential passes are the default and were as fast on 2 CPU cores)."},
     )
+    mc_dropout_layers: int = field(
+        default=0,
+        metadata={"help": "Partial MC dropout: sample only the top k encoder layers and the head in the T passes "
+                  "(the lower layers run once); 0 (default) samples the whole model."},
+    )
     margin_aggregation: str = field(
         default="min", metadata={"help": "margin: 'min' (the most uncertain label) or 'mean' over labels."}
     )

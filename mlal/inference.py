@@ -63,6 +63,75 @@ def dropout_only_train_mode(model: torch.nn.Module):
         model.train(was_training)
 
 
+def encoder_layers(model: torch.nn.Module) -> torch.nn.ModuleList:
+    """The stack of transformer layers of a Hugging Face encoder (BERT, RoBERTa, DistilBERT, ...)."""
+    base = model.base_model
+    for path in ("encoder.layer", "transformer.layer", "encoder.layers", "layers", "layer"):
+        module = base
+        for attribute in path.split("."):
+            module = getattr(module, attribute, None)
+        if isinstance(module, torch.nn.ModuleList):
+            return module
+    raise ValueError(f"cannot find the encoder layers of {type(model).__name__} for partial MC dropout")
+
+
+class _Replay(torch.nn.Module):
+    """Stands in for a layer and returns a stored output, whatever its input."""
+
+    def __init__(self, output):
+        super().__init__()
+        self.output = output
+
+    def forward(self, *args, **kwargs):
+        return self.output
+
+
+@contextlib.contextmanager
+def replay_lower_layers(model: torch.nn.Module, sampled_layers: int):
+    """Partial MC dropout: record the output of the deterministic lower layers once, then make them
+    replay it, so that each stochastic pass runs only the top ``sampled_layers`` layers and the head.
+
+    Usage: run one forward pass inside ``record()`` (eval mode), then the stochastic passes inside
+    ``replay()``. With 0 (or at least the number of layers) nothing is replayed: full MC dropout.
+    """
+    layers = encoder_layers(model) if sampled_layers > 0 else None
+    if layers is None or sampled_layers >= len(layers):
+        yield None
+        return
+    boundary = len(layers) - sampled_layers - 1  # last deterministic layer
+    originals = list(layers[: boundary + 1])
+    stored = {}
+
+    @contextlib.contextmanager
+    def record():
+        handle = layers[boundary].register_forward_hook(lambda _m, _i, output: stored.__setitem__("out", output))
+        try:
+            yield
+        finally:
+            handle.remove()
+
+    @contextlib.contextmanager
+    def replay(repeat: int = 1):
+        output = stored["out"]
+        if repeat > 1:  # batched MC passes: the batch is repeated T times
+            tile = lambda t: t.repeat(repeat, *([1] * (t.dim() - 1)))  # noqa: E731
+            output = tile(output) if torch.is_tensor(output) else (tile(output[0]), *output[1:])
+        replacement = _Replay(output)
+        for i in range(boundary + 1):
+            layers[i] = replacement
+        try:
+            yield
+        finally:
+            for i, layer in enumerate(originals):
+                layers[i] = layer
+
+    try:
+        yield record, replay
+    finally:
+        for i, layer in enumerate(originals):
+            layers[i] = layer
+
+
 def _mc_pass_probabilities(model, inputs, passes: int, batched: bool):
     """Yield (B, L) float64 probabilities for each of ``passes`` dropout-on forward passes."""
     if batched:
@@ -94,9 +163,13 @@ def predict_outputs(
     description: str = "scoring",
     progress: bool = True,
     mc_batched: bool = False,
+    mc_dropout_layers: int = 0,
 ) -> ModelOutputs:
     """Sigmoid probabilities (N, L) for every row of a tokenised ``dataset``, plus embeddings (N, D)
-    and MC-dropout statistics when ``needs`` asks for them, all from one pass over the data."""
+    and MC-dropout statistics when ``needs`` asks for them, all from one pass over the data.
+
+    ``mc_dropout_layers`` k > 0 samples only the top k encoder layers and the head in the MC passes
+    (partial MC dropout; the lower layers run once, deterministically); 0 samples the whole model."""
     columns = {name: dataset[name] for name in MODEL_INPUTS if name in dataset.column_names}
     n = len(dataset)
     n_labels = model.config.num_labels
@@ -112,10 +185,17 @@ def predict_outputs(
         torch.autocast(device_type=device.type, dtype=autocast_dtype) if autocast_dtype else contextlib.nullcontext()
     )
     model.eval()
-    with torch.inference_mode(), autocast, capture_classifier_input(model, needs.embeddings) as captured:
+    partial = mc_dropout_layers if needs.mc_dropout else 0
+    with (
+        torch.inference_mode(),
+        autocast,
+        capture_classifier_input(model, needs.embeddings) as captured,
+        replay_lower_layers(model, partial) as replayer,
+    ):
         for positions, batch in tqdm(list(_batches(columns, batch_size)), desc=description, leave=False, disable=not progress):
             inputs = tokenizer.pad(batch, return_tensors="pt").to(device)
-            p = torch.sigmoid(model(**inputs).logits.float())
+            with replayer[0]() if replayer else contextlib.nullcontext():
+                p = torch.sigmoid(model(**inputs).logits.float())
             probs[positions] = p.cpu().numpy()
             if needs.embeddings:
                 features = captured.pop().float().cpu().numpy()
@@ -124,7 +204,9 @@ def predict_outputs(
                 embeddings[positions] = features
             captured.clear()
             if needs.mc_dropout:
-                with dropout_only_train_mode(model):
+                with dropout_only_train_mode(model), (
+                    replayer[1](mc_passes if mc_batched else 1) if replayer else contextlib.nullcontext()
+                ):
                     for pt in _mc_pass_probabilities(model, inputs, mc_passes, mc_batched):
                         pt = pt.clamp(1e-12, 1 - 1e-12)
                         entropy = -(pt * pt.log() + (1 - pt) * torch.log1p(-pt))

@@ -52,6 +52,7 @@ def _validate(config: ExperimentConfig) -> None:
         (al.query_size >= 1, "--query_size must be at least 1"),
         (al.rounds >= 1, "--rounds must be at least 1"),
         (al.mc_passes >= 1, "--mc_passes must be at least 1"),
+        (al.mc_dropout_layers >= 0, "--mc_dropout_layers must be 0 (full MC dropout) or a number of top layers"),
         (al.initial_sampling in ("random", "stratified"), "--initial_sampling must be 'random' or 'stratified'"),
         (al.loss in ("bce", "weighted_bce"), "--loss must be 'bce' or 'weighted_bce'"),
         (al.pool_subsample is None or al.pool_subsample >= 1, "--pool_subsample must be at least 1"),
@@ -187,7 +188,7 @@ def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print)
             start = time.perf_counter()
             inputs = _acquisition_input(
                 model, tokenized["train"], tokenizer, strategy.needs, scored_ids, labeled, train_targets,
-                al.mc_passes, eval_batch, seed + round_index, progress, al.mc_batched,
+                al.mc_passes, eval_batch, seed + round_index, progress, al.mc_batched, al.mc_dropout_layers,
             )
             seconds["pool_scoring"] = time.perf_counter() - start
             start = time.perf_counter()
@@ -223,11 +224,12 @@ def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print)
 
 def _acquisition_input(
     model, train_tokenized, tokenizer, needs: Needs, scored_ids, labeled, train_targets, mc_passes, batch_size, seed,
-    progress=True, mc_batched=False,
+    progress=True, mc_batched=False, mc_dropout_layers=0,
 ) -> AcquisitionInput:
     pool = predict_outputs(
         model, train_tokenized.select(scored_ids), tokenizer, needs, mc_passes, batch_size, seed,
         description="pool", progress=progress, mc_batched=mc_batched,
+        mc_dropout_layers=mc_dropout_layers,
     )
     labeled_outputs = None
     if needs.labeled_outputs:

@@ -23,31 +23,6 @@ def test_each_strategy_runs_one_round_of_the_demo_config(strategy, tiny_bert_dir
     assert second["labeled_count"] == 120
 
 
-def test_mc_batched_equals_sequential_statistics(tiny_bert_dir, tmp_path):
-    from mlal.data import load_multilabel_data
-    from mlal.config import DataArguments, ModelArguments
-    from mlal.inference import predict_outputs
-    from mlal.modeling import load_model, load_model_config, load_tokenizer
-    from acquisition import Needs
-
-    data = load_multilabel_data(DataArguments(dataset="synthetic", synthetic_size=40, synthetic_num_labels=4), 0)
-    margs = ModelArguments(model=tiny_bert_dir)
-    tokenizer = load_tokenizer(margs)
-    model = load_model(margs, load_model_config(margs, data.label_names))
-    tokenized = data.splits["train"].map(lambda b: tokenizer(b["text"]), batched=True, remove_columns=["text"])
-    needs = Needs(mc_dropout=True, embeddings=True)
-    a = predict_outputs(model, tokenized, tokenizer, needs, mc_passes=4, batch_size=8, seed=1, progress=False)
-    b = predict_outputs(model, tokenized, tokenizer, needs, mc_passes=4, batch_size=8, seed=1, progress=False,
-                        mc_batched=True)
-    c = predict_outputs(model, tokenized, tokenizer, needs, mc_passes=4, batch_size=8, seed=1, progress=False)
-    assert np.allclose(a.mc.mean_probs, c.mc.mean_probs)  # seeded: repeatable
-    assert a.probs.shape == (len(tokenized), 4) and a.embeddings.shape == (len(tokenized), 32)
-    assert np.allclose(a.probs, b.probs, atol=1e-6)  # the deterministic pass is the same
-    # Different dropout masks, same distribution: means agree loosely, and dropout really varies the passes.
-    assert np.abs(a.mc.mean_probs - b.mc.mean_probs).mean() < 0.05
-    assert not np.allclose(a.mc.mean_probs, a.probs, atol=1e-6)
-
-
 def test_demo_config_as_shipped(tmp_path):
     """configs/demo.yaml with the pretrained MiniLM: it must learn (well above chance) in its 3 rounds."""
     stats = run_experiment(make_config(config="configs/demo.yaml", output_dir=str(tmp_path / "demo"),

@@ -1,0 +1,63 @@
+"""Reading finished runs from disk (statistics.json and eval/*.npz). No model, no training loop."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+STATISTICS = "statistics.json"
+
+
+@dataclass
+class Run:
+    """One run folder: its statistics and lazy access to each round's saved arrays."""
+
+    path: Path
+    statistics: dict[str, Any]
+    _cache: dict[int, dict[str, np.ndarray]] = field(default_factory=dict, repr=False)
+
+    @property
+    def strategy(self) -> str:
+        return self.statistics["config"]["active_learning"]["strategy"]
+
+    @property
+    def seed(self) -> int:
+        return int(self.statistics["seed"])
+
+    @property
+    def label_names(self) -> list[str]:
+        return list(self.statistics["label_names"])
+
+    @property
+    def rounds(self) -> list[dict[str, Any]]:
+        return self.statistics["rounds"]
+
+    @property
+    def name(self) -> str:
+        return f"{self.strategy}-seed{self.seed}"
+
+    def arrays(self, round_index: int = -1) -> dict[str, np.ndarray]:
+        """The saved arrays of a round (default: the last one)."""
+        round_number = self.rounds[round_index]["round"]
+        if round_number not in self._cache:
+            with np.load(self.path / "eval" / f"round_{round_number:03d}.npz", allow_pickle=False) as data:
+                self._cache[round_number] = {key: data[key] for key in data.files}
+        return self._cache[round_number]
+
+
+def find_runs(paths: list[str | Path]) -> list[Run]:
+    """Every run folder (one holding statistics.json with at least one round) at or below ``paths``."""
+    found: dict[Path, Run] = {}
+    for path in map(Path, paths):
+        if not path.exists():
+            raise FileNotFoundError(f"{path} does not exist")
+        candidates = [path / STATISTICS] if (path / STATISTICS).is_file() else sorted(path.rglob(STATISTICS))
+        for stats_file in candidates:
+            statistics = json.loads(stats_file.read_text())
+            if statistics.get("rounds"):
+                found[stats_file.parent.resolve()] = Run(stats_file.parent, statistics)
+    return list(found.values())
