@@ -1,0 +1,15 @@
+#!/usr/bin/env python
+"""Render the diagnostics gallery from saved runs (a thin wrapper around `python -m plotting`).
+
+    python scripts/plot_from_eval.py --runs results/ --outdir results/visualizations
+"""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from plotting.__main__ import main  # noqa: E402
+
+if __name__ == "__main__":
+    sys.exit(main())
