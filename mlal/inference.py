@@ -8,7 +8,7 @@ O(N * L) whatever the number of passes T.
 from __future__ import annotations
 
 import contextlib
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 import torch
@@ -164,6 +164,7 @@ def predict_outputs(
     progress: bool = True,
     mc_batched: bool = False,
     mc_dropout_layers: int = 0,
+    on_batch: Optional[Callable[[], None]] = None,
 ) -> ModelOutputs:
     """Sigmoid probabilities (N, L) for every row of a tokenised ``dataset``, plus embeddings (N, D)
     and MC-dropout statistics when ``needs`` asks for them, all from one pass over the data.
@@ -193,6 +194,8 @@ def predict_outputs(
         replay_lower_layers(model, partial) as replayer,
     ):
         for positions, batch in tqdm(list(_batches(columns, batch_size)), desc=description, leave=False, disable=not progress):
+            if on_batch is not None:
+                on_batch()
             inputs = tokenizer.pad(batch, return_tensors="pt").to(device)
             with replayer[0]() if replayer else contextlib.nullcontext():
                 p = torch.sigmoid(model(**inputs).logits.float())

@@ -7,6 +7,7 @@ The oracle is the dataset's own labels (a simulation).
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import time
@@ -24,7 +25,9 @@ from .errors import UsageError
 from .inference import predict_outputs
 from .metrics import multilabel_metrics, tune_threshold
 from .modeling import load_model, load_model_config, load_tokenizer
-from .results import STATISTICS, RunRecorder
+from .faults import maybe_fail, set_context
+from .results import STATISTICS, RunRecorder, now_iso
+from .state import RunState, arrays_to_outputs, config_differences, config_hash, outputs_to_arrays
 from .sampling import initial_labeled_ids, subsample_ids
 from .training import fine_tune, positive_weights
 
@@ -92,20 +95,37 @@ def _prepare_output_dir(config: ExperimentConfig, data: MultiLabelData) -> Path:
         output_dir = default_output_dir(data.name, config.al.strategy, config.training.seed)
     if output_dir.exists() and output_dir.is_file():
         raise UsageError(f"--output_dir {output_dir} is a file; choose a folder")
-    if output_dir.exists() and any(output_dir.iterdir()):
-        if not (output_dir / STATISTICS).exists():
+    if output_dir.exists() and any(output_dir.iterdir()) and not config.al.overwrite:
+        if not (output_dir / STATISTICS).exists() and not RunState(output_dir).exists():
             raise UsageError(f"--output_dir {output_dir} is not empty and holds no run; choose an empty or new folder")
-        if not config.al.overwrite:
-            raise UsageError(
-                f"--output_dir {output_dir} already holds a run; pass --overwrite to replace it or choose another folder"
-            )
     return output_dir
+
+
+def _resume_state(output_dir: Path, config: ExperimentConfig, config_dict: dict) -> RunState | None:
+    """The saved state of a run of the same config in ``output_dir``, or None to start afresh."""
+    state = RunState(output_dir)
+    if config.al.overwrite or not output_dir.exists():
+        return None
+    if not state.exists():
+        if (output_dir / STATISTICS).exists():
+            raise UsageError(f"--output_dir {output_dir} holds a run without resumable state; pass --overwrite "
+                             "to replace it or choose another folder")
+        return None
+    payload = state.load()
+    if payload["config_hash"] != config_hash(config_dict):
+        differences = config_differences(payload["config"], config_dict)
+        raise UsageError(
+            f"--output_dir {output_dir} already holds a run with a different config (differs in: "
+            f"{', '.join(differences[:4]) or 'options'}); pass --overwrite to replace it or choose another folder"
+        )
+    return state
 
 
 def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print) -> dict:
     """Run the whole experiment described by ``config``; return the statistics that were saved.
 
-    Raises :class:`UsageError` for bad input, before anything is written.
+    Raises :class:`UsageError` for bad input, before anything is written. Rerunning the same config on
+    the same output folder resumes after the last finished phase (see :mod:`mlal.state`).
     """
     al, training_args = config.al, config.training
     seed = int(training_args.seed)
@@ -121,14 +141,37 @@ def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print)
     train_targets = data.targets("train")
     candidates = _candidate_ids(config, len(train_targets), seed)
     output_dir = _prepare_output_dir(config, data)
+    config_dict = config.to_dict()
+    state = _resume_state(output_dir, config, config_dict)
+    if state is not None and state.data["finished"]:
+        log(f"the run in {output_dir} has already finished; nothing to do (--overwrite starts it over)")
+        return state.data["statistics"]
     tokenizer = load_tokenizer(config.model)
     model_config = load_model_config(config.model, data.label_names)
 
     # ---- from here on we write
-    if al.overwrite and output_dir.exists():
-        shutil.rmtree(output_dir)
-    recorder = RunRecorder(output_dir, config.to_dict(), seed)
-    recorder.start(data.label_names)
+    recorder = RunRecorder(output_dir, config_dict, seed)
+    if state is None:
+        if al.overwrite and output_dir.exists():
+            shutil.rmtree(output_dir)
+        recorder.start(data.label_names)
+        state = RunState(output_dir)
+        labeled = initial_labeled_ids(train_targets, candidates, al.initial_size, al.initial_sampling, seed)
+        state.data = {"config_hash": config_hash(config_dict), "config": config_dict, "round": 0, "phase": "start",
+                      "labeled_ids": labeled.tolist(), "partial": {}, "finished": False, "files": {},
+                      "eval_index": recorder.eval_index}
+    else:
+        recorder.statistics = state.data["statistics"]
+        recorder.statistics.setdefault("resumed_at", []).append(now_iso())
+        recorder.eval_index = state.data["eval_index"]
+        log(f"resuming {output_dir} at round {state.data['round']}, phase {state.data['phase']}")
+
+    def commit(**changes) -> None:
+        state.data.update(changes, statistics=recorder.statistics, eval_index=recorder.eval_index)
+        state.save()
+        recorder.save()
+
+    commit()
     tokenized = data.splits.map(
         lambda batch: tokenizer(batch["text"], truncation=True, max_length=config.data.max_length),
         batched=True,
@@ -136,90 +179,134 @@ def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print)
         desc="tokenising",
     )
     targets = {split: data.targets(split) for split in ("validation", "test")}
-    labeled = initial_labeled_ids(train_targets, candidates, al.initial_size, al.initial_sampling, seed)
     budget = al.label_budget or np.inf
     eval_batch = int(training_args.per_device_eval_batch_size)
     progress = not training_args.disable_tqdm
     log(f"{data.name}: {len(train_targets)} train / {len(targets['validation'])} validation / "
         f"{len(targets['test'])} test, {len(data.label_names)} labels; strategy {strategy.name}; run folder {output_dir}")
     log(TABLE_HEADER)
+    for record in recorder.statistics["rounds"]:
+        log(table_row(record))
 
     model = None
-    for round_index in range(al.rounds):
-        seconds = {}
+    if state.data["phase"] != "start" or (config.model.continue_from_previous_round and state.model_dir.exists()):
+        model = load_model(config.model, model_config, weights_from=str(state.model_dir))
+    try:
+        while state.data["round"] < al.rounds:
+            model = _run_round(
+                config, state, commit, recorder, strategy, model, model_config, tokenizer, tokenized, train_targets,
+                targets, candidates, data.label_names, budget, eval_batch, progress, seed, output_dir, log,
+            )
+            if state.data.pop("stop", False):
+                log("stopping early: the label budget is spent or the pool is empty")
+                break
+    except KeyboardInterrupt:
+        log(f"interrupted: the run is saved up to round {state.data['round']}, phase {state.data['phase']}; "
+            "rerun the same command to resume")
+        raise
+    recorder.finish()
+    state.untrack_phase_files()
+    commit(finished=True, partial={})
+    shutil.rmtree(state.phase_dir, ignore_errors=True)
+    log(f"results: {output_dir}")
+    return recorder.statistics
+
+
+def _run_round(config, state, commit, recorder, strategy, model, model_config, tokenizer, tokenized, train_targets,
+               targets, candidates, label_names, budget, eval_batch, progress, seed, output_dir, log):
+    """Advance the current round phase by phase, committing the state after each; return the model."""
+    al, training_args = config.al, config.training
+    round_index = state.data["round"]
+    set_context(round_index, strategy.name)
+    labeled = np.asarray(state.data["labeled_ids"], dtype=np.int64)
+    partial = state.data["partial"]
+    last_round = round_index == al.rounds - 1
+
+    if state.data["phase"] == "start":
         set_seed(seed + round_index)
         if model is None or not config.model.continue_from_previous_round:
             model = load_model(config.model, model_config)
         pos_weight = positive_weights(train_targets[labeled], al.pos_weight_max) if al.loss == "weighted_bce" else None
-        fit = fine_tune(model, tokenized["train"].select(labeled), tokenizer, training_args, pos_weight)
-        seconds["train"] = fit["seconds"]
+        fit = fine_tune(model, tokenized["train"].select(labeled), tokenizer, training_args, pos_weight,
+                        checkpoint_dir=state.phase_dir / "trainer")
+        state.save_model(model)
+        partial = {"seconds": {"train": fit["seconds"]}, "fit": {k: fit[k] for k in ("train_loss", "epoch_losses")}}
+        commit(phase="trained", partial=partial)
+        maybe_fail("after_train")
 
+    if state.data["phase"] == "trained":
         start = time.perf_counter()
         outputs = {
-            split: predict_outputs(
-                model, tokenized[split], tokenizer, batch_size=eval_batch, description=split, progress=progress
-            ).probs
+            split: predict_outputs(model, tokenized[split], tokenizer, batch_size=eval_batch, description=split,
+                                   progress=progress).probs
             for split in ("validation", "test")
         }
         threshold = tune_threshold(targets["validation"], outputs["validation"])
-        record = {
+        partial["record"] = {
             "round": round_index,
             "labeled_count": int(len(labeled)),
             "test": multilabel_metrics(targets["test"], outputs["test"], 0.5),
             "tuned_threshold": threshold,
             "test_at_tuned_threshold": multilabel_metrics(targets["test"], outputs["test"], threshold),
             "validation": multilabel_metrics(targets["validation"], outputs["validation"], 0.5),
-            "train_loss": fit["train_loss"],
-            "epoch_losses": fit["epoch_losses"],
+            **partial["fit"],
         }
-        seconds["evaluate"] = time.perf_counter() - start
         if al.save_checkpoints:
             checkpoint = output_dir / "checkpoints" / f"{strategy.name}-seed{seed}-round{round_index}"
             model.save_pretrained(checkpoint)
             tokenizer.save_pretrained(checkpoint)
+        state.save_arrays("eval.npz", validation_probs=outputs["validation"], test_probs=outputs["test"])
+        partial["seconds"]["evaluate"] = time.perf_counter() - start
+        commit(phase="evaluated", partial=partial)
 
-        selected_ids = np.zeros(0, dtype=np.int64)
-        selected_scores = np.zeros(0)
-        pool_ids = np.setdiff1d(candidates, labeled)
-        query = int(min(al.query_size, budget - len(labeled), len(pool_ids)))
-        seconds["pool_scoring"] = seconds["acquisition"] = 0.0
-        if round_index < al.rounds - 1 and query > 0:
+    pool_ids = np.setdiff1d(candidates, labeled)
+    query = 0 if last_round else int(min(al.query_size, budget - len(labeled), len(pool_ids)))
+    if state.data["phase"] == "evaluated":
+        start = time.perf_counter()
+        arrays = {}
+        if query > 0:
             scored_ids = subsample_ids(pool_ids, al.pool_subsample, seed * 1_000_003 + round_index)
-            start = time.perf_counter()
             inputs = _acquisition_input(
                 model, tokenized["train"], tokenizer, strategy.needs, scored_ids, labeled, train_targets,
                 al.mc_passes, eval_batch, seed + round_index, progress, al.mc_batched, al.mc_dropout_layers,
             )
-            seconds["pool_scoring"] = time.perf_counter() - start
-            start = time.perf_counter()
-            selection = strategy.select(inputs, query, random_state=seed * 1000 + round_index)
-            seconds["acquisition"] = time.perf_counter() - start
-            selected_ids = scored_ids[selection.positions]
-            selected_scores = selection.scores
-            record["pool_scored"] = int(len(scored_ids))
-        record["selected_ids"] = selected_ids.tolist()
-        record["seconds"] = seconds
-        recorder.add_round(
-            record,
-            {
-                "test_probs": outputs["test"],
-                "test_targets": targets["test"],
-                "validation_probs": outputs["validation"],
-                "validation_targets": targets["validation"],
-                "label_names": np.asarray(data.label_names),
-                "labeled_ids": labeled,
-                "selected_ids": selected_ids,
-                "selected_scores": np.asarray(selected_scores, dtype=np.float64),
-            },
+            arrays = {"scored_ids": scored_ids, **outputs_to_arrays("pool_", inputs.pool)}
+            if inputs.labeled is not None:
+                arrays.update(outputs_to_arrays("labeled_", inputs.labeled))
+        state.save_arrays("pool.npz", **arrays)
+        partial["seconds"]["pool_scoring"] = time.perf_counter() - start
+        commit(phase="scored", partial=partial)
+        maybe_fail("after_scoring")
+
+    # phase "scored": acquire, then finish the round
+    start = time.perf_counter()
+    selected_ids, selected_scores = np.zeros(0, dtype=np.int64), np.zeros(0)
+    if query > 0:
+        pool = state.load_arrays("pool.npz")
+        inputs = AcquisitionInput(
+            pool=arrays_to_outputs("pool_", pool), pool_ids=pool["scored_ids"], labeled_targets=train_targets[labeled],
+            labeled=arrays_to_outputs("labeled_", pool),
         )
-        log(table_row(record))
-        labeled = np.sort(np.concatenate([labeled, selected_ids]))
-        if round_index < al.rounds - 1 and len(selected_ids) == 0:
-            log("stopping early: the label budget is spent or the pool is empty")
-            break
-    recorder.finish()
-    log(f"results: {output_dir}")
-    return recorder.statistics
+        selection = strategy.select(inputs, query, random_state=seed * 1000 + round_index)
+        selected_ids, selected_scores = inputs.pool_ids[selection.positions], selection.scores
+        partial["record"]["pool_scored"] = int(len(inputs.pool_ids))
+    partial["seconds"]["acquisition"] = time.perf_counter() - start
+    record = {**partial["record"], "selected_ids": selected_ids.tolist(), "seconds": partial["seconds"]}
+    evaluation = state.load_arrays("eval.npz")
+    path = recorder.add_round(record, {
+        "test_probs": evaluation["test_probs"], "test_targets": targets["test"],
+        "validation_probs": evaluation["validation_probs"], "validation_targets": targets["validation"],
+        "label_names": np.asarray(label_names), "labeled_ids": labeled, "selected_ids": selected_ids,
+        "selected_scores": np.asarray(selected_scores, dtype=np.float64),
+    })
+    state.track(path)
+    if not last_round and len(selected_ids) == 0:
+        state.data["stop"] = True
+    commit(round=round_index + 1, phase="start", partial={},
+           labeled_ids=np.sort(np.concatenate([labeled, selected_ids])).tolist())
+    log(table_row(record))
+    maybe_fail("after_acquisition")
+    return model
 
 
 def _acquisition_input(
@@ -228,8 +315,8 @@ def _acquisition_input(
 ) -> AcquisitionInput:
     pool = predict_outputs(
         model, train_tokenized.select(scored_ids), tokenizer, needs, mc_passes, batch_size, seed,
-        description="pool", progress=progress, mc_batched=mc_batched,
-        mc_dropout_layers=mc_dropout_layers,
+        description="pool", progress=progress, mc_batched=mc_batched, mc_dropout_layers=mc_dropout_layers,
+        on_batch=lambda: maybe_fail("pool_scoring"),
     )
     labeled_outputs = None
     if needs.labeled_outputs:

@@ -35,7 +35,8 @@ def now_iso() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+def atomic_write_bytes(path: Path, data: bytes, fault_point: str | None = None) -> None:
+    """Write via a temporary file in the same folder, flush, fsync, rename: readers never see half a file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -44,6 +45,10 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        if fault_point:
+            from .faults import maybe_fail
+
+            maybe_fail(fault_point)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
@@ -135,22 +140,22 @@ class RunRecorder:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.statistics["label_names"] = list(label_names)
         freeze_requirements(self.dir / "requirements-frozen.txt")
-        self.save()
 
     def save(self) -> None:
         atomic_write_json(self.dir / STATISTICS, self.statistics)
 
-    def add_round(self, record: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+    def add_round(self, record: dict[str, Any], arrays: dict[str, np.ndarray]) -> Path:
+        """Write the round's arrays and append its record (statistics.json is written by ``save``)."""
         name = f"round_{record['round']:03d}.npz"
-        atomic_write_npz(self.dir / "eval" / name, **arrays)
+        path = self.dir / "eval" / name
+        atomic_write_npz(path, **arrays)
         self.eval_index["rounds"][str(record["round"])] = {
             "file": name,
             "arrays": {key: list(np.shape(value)) for key, value in arrays.items()},
         }
         atomic_write_json(self.dir / "eval" / "index.json", self.eval_index)
         self.statistics["rounds"].append(record)
-        self.save()
+        return path
 
     def finish(self) -> None:
         self.statistics["end_time"] = now_iso()
-        self.save()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -10,7 +11,10 @@ from typing import Any, Optional
 
 import numpy as np
 import torch
-from transformers import DataCollatorWithPadding, Trainer
+from transformers import DataCollatorWithPadding, Trainer, TrainerCallback
+from transformers.trainer_utils import get_last_checkpoint
+
+from .faults import maybe_fail
 
 
 def positive_weights(targets: np.ndarray, max_weight: float) -> np.ndarray:
@@ -38,20 +42,34 @@ class MultiLabelTrainer(Trainer):
         return (loss, outputs) if return_outputs else loss
 
 
+class FaultInjectionCallback(TrainerCallback):
+    """Lets the crash tests kill a run in the middle of training (see :mod:`mlal.faults`)."""
+
+    def on_step_end(self, args, state, control, **kwargs):
+        maybe_fail("train_step")
+
+
 def fine_tune(
     model,
     train_dataset,
     tokenizer,
     training_args,
     pos_weight: Optional[np.ndarray] = None,
-    output_dir: Optional[Path] = None,
+    checkpoint_dir: Optional[Path] = None,
 ) -> dict[str, Any]:
-    """Train ``model`` in place on ``train_dataset``; return the loss history and seconds taken."""
+    """Train ``model`` in place on ``train_dataset``; return the loss history and seconds taken.
+
+    When ``training_args.save_strategy`` is not "no", Trainer checkpoints go to ``checkpoint_dir``
+    and an interrupted training resumes from the latest one; the folder is removed afterwards.
+    """
+    use_checkpoints = checkpoint_dir is not None and str(training_args.save_strategy) not in ("no", "SaveStrategy.NO")
     with tempfile.TemporaryDirectory(prefix="mlal-trainer-") as scratch:
+        output_dir = Path(checkpoint_dir) if use_checkpoints else Path(scratch)
+        resume = get_last_checkpoint(str(output_dir)) if use_checkpoints and output_dir.is_dir() else None
         args = dataclasses.replace(
             training_args,
-            output_dir=str(output_dir or scratch),
-            save_strategy="no",
+            output_dir=str(output_dir),
+            save_strategy=training_args.save_strategy if use_checkpoints else "no",
             # pinned memory only helps (and only exists) with an accelerator
             dataloader_pin_memory=training_args.dataloader_pin_memory and torch.cuda.is_available(),
         )
@@ -62,9 +80,12 @@ def fine_tune(
             data_collator=DataCollatorWithPadding(tokenizer),
             processing_class=tokenizer,
             pos_weight=None if pos_weight is None else torch.as_tensor(pos_weight),
+            callbacks=[FaultInjectionCallback()],
         )
         start = time.perf_counter()
-        result = trainer.train()
+        result = trainer.train(resume_from_checkpoint=resume)
         seconds = time.perf_counter() - start
+        if use_checkpoints:
+            shutil.rmtree(output_dir, ignore_errors=True)
     losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
     return {"train_loss": float(result.training_loss), "epoch_losses": losses, "seconds": seconds}

@@ -1,0 +1,165 @@
+"""Crash-safe run state: the loop's cursor and each phase's outputs, so a rerun resumes.
+
+``state.json`` is the single source of truth for a run: the config hash, the finished rounds' records,
+the labeled ids, the phase reached in the current round, and the SHA-256 of every file it relies on.
+It carries a schema version and a checksum of its own content; a truncated, edited or corrupted state
+is reported, never half-used. Phase outputs are JSON and ``.npz`` (loaded with ``allow_pickle=False``)
+and safetensors weights: loading them runs no code.
+
+Phases of round r, in order: ``start`` -> ``trained`` (weights in state/model) -> ``evaluated``
+(state/eval.npz) -> ``scored`` (state/pool.npz) -> round finished (eval/round_XXX.npz, record appended).
+Every phase re-seeds from (seed, round), so no generator snapshots are needed to replay it exactly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import UsageError
+from .results import atomic_write_bytes, atomic_write_npz
+
+SCHEMA = "mlal-run-state"
+VERSION = 1
+STATE = "state.json"
+# Options that do not change what a run computes (ignored when matching a rerun to a run folder).
+NON_SEMANTIC = {
+    "overwrite", "list_strategies", "output_dir", "disable_tqdm", "logging_dir", "run_name", "report_to",
+    "push_to_hub", "hub_model_id", "hub_token", "hub_strategy", "hub_private_repo", "save_checkpoints",
+    "log_level", "log_level_replica", "save_strategy", "save_steps", "save_total_limit",
+}
+
+
+def semantic_config(config: dict[str, Any]) -> dict[str, Any]:
+    return {section: {k: v for k, v in values.items() if k not in NON_SEMANTIC} for section, values in config.items()}
+
+
+def config_hash(config: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(semantic_config(config), sort_keys=True, default=str).encode()).hexdigest()
+
+
+def config_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    old, new = semantic_config(old), semantic_config(new)
+    return sorted(
+        key for section in set(old) | set(new)
+        for key in set(old.get(section, {})) | set(new.get(section, {}))
+        if json.dumps(old.get(section, {}).get(key), default=str) != json.dumps(new.get(section, {}).get(key), default=str)
+    )
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _payload_checksum(payload: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+class RunState:
+    """Reads and writes ``state.json`` and the phase files under ``state/`` of one run folder."""
+
+    def __init__(self, run_dir: Path):
+        self.run_dir = Path(run_dir)
+        self.path = self.run_dir / STATE
+        self.phase_dir = self.run_dir / "state"
+        self.data: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ state.json
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+    def load(self) -> dict[str, Any]:
+        fix = f"delete {self.run_dir} or pass --overwrite to start over"
+        try:
+            document = json.loads(self.path.read_text())
+            payload, checksum = document["payload"], document["checksum"]
+        except (OSError, ValueError, KeyError, TypeError):
+            raise UsageError(f"run state {self.path} is unreadable or truncated; {fix}") from None
+        if document.get("schema") != SCHEMA or document.get("version") != VERSION:
+            raise UsageError(f"run state {self.path} has an unknown schema or version; {fix}")
+        if _payload_checksum(payload) != checksum:
+            raise UsageError(f"run state {self.path} fails its checksum (corrupted or edited); {fix}")
+        for name, digest in payload.get("files", {}).items():
+            file = self.run_dir / name
+            if not file.exists() or file_sha256(file) != digest:
+                raise UsageError(f"run file {file} is missing or corrupted (checksum mismatch); {fix}")
+        self.data = payload
+        return payload
+
+    def save(self) -> None:
+        document = {"schema": SCHEMA, "version": VERSION, "payload": self.data,
+                    "checksum": _payload_checksum(self.data)}
+        atomic_write_bytes(self.path, (json.dumps(document, indent=1) + "\n").encode(), fault_point="state_write")
+
+    # ------------------------------------------------------------------ phase files
+    def track(self, path: Path) -> None:
+        """Record the checksum of a file the state relies on (call before ``save``)."""
+        self.data.setdefault("files", {})[str(Path(path).relative_to(self.run_dir))] = file_sha256(path)
+
+    def untrack_phase_files(self) -> None:
+        self.data["files"] = {k: v for k, v in self.data.get("files", {}).items() if not k.startswith("state/")}
+
+    def save_arrays(self, name: str, **arrays: np.ndarray) -> Path:
+        path = self.phase_dir / name
+        atomic_write_npz(path, **arrays)
+        self.track(path)
+        return path
+
+    def load_arrays(self, name: str) -> dict[str, np.ndarray]:
+        with np.load(self.phase_dir / name, allow_pickle=False) as data:
+            return {key: data[key] for key in data.files}
+
+    @property
+    def model_dir(self) -> Path:
+        return self.phase_dir / "model"
+
+    def save_model(self, model) -> None:
+        tmp = self.phase_dir / "model.tmp"
+        if tmp.exists():
+            import shutil
+
+            shutil.rmtree(tmp)
+        model.save_pretrained(tmp, safe_serialization=True)
+        if self.model_dir.exists():
+            import shutil
+
+            shutil.rmtree(self.model_dir)
+        tmp.rename(self.model_dir)
+        for file in sorted(self.model_dir.iterdir()):
+            self.track(file)
+
+
+def outputs_to_arrays(prefix: str, outputs) -> dict[str, np.ndarray]:
+    """Flatten a ``ModelOutputs`` into named arrays for an ``.npz`` file."""
+    arrays = {f"{prefix}probs": outputs.probs}
+    if outputs.embeddings is not None:
+        arrays[f"{prefix}embeddings"] = outputs.embeddings
+    if outputs.mc is not None:
+        for name in ("mean_probs", "mean_entropy", "mean_confidence", "mean_set_confidence"):
+            arrays[f"{prefix}mc_{name}"] = getattr(outputs.mc, name)
+        arrays[f"{prefix}mc_passes"] = np.asarray(outputs.mc.passes)
+    return arrays
+
+
+def arrays_to_outputs(prefix: str, arrays: dict[str, np.ndarray]):
+    """Inverse of :func:`outputs_to_arrays` (None when the prefix is absent)."""
+    from acquisition import MCDropoutStats, ModelOutputs
+
+    if f"{prefix}probs" not in arrays:
+        return None
+    mc = None
+    if f"{prefix}mc_passes" in arrays:
+        mc = MCDropoutStats(
+            *(arrays[f"{prefix}mc_{name}"] for name in ("mean_probs", "mean_entropy", "mean_confidence",
+                                                          "mean_set_confidence")),
+            passes=int(arrays[f"{prefix}mc_passes"]),
+        )
+    return ModelOutputs(probs=arrays[f"{prefix}probs"], embeddings=arrays.get(f"{prefix}embeddings"), mc=mc)
