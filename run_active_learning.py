@@ -5,6 +5,7 @@
     python run_active_learning.py --config configs/fast.yaml --dataset ../shared/data/goemotions \
         --strategy entropy --seed 1
     python run_active_learning.py --list-strategies
+    python run_active_learning.py --config configs/demo.yaml --strategy random,entropy --seed 1,2,3   # a sweep
 
 Every option can come from the YAML file given with --config and be overridden on the command
 line; `--help` lists them all (Trainer's TrainingArguments included).
@@ -25,9 +26,11 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
         from mlal.config import parse_config
+        from mlal.sweep import expand_sweep
 
-        config = parse_config(argv)
-        if config.al.list_strategies:
+        runs = expand_sweep(argv)
+        configs = [parse_config(run_argv) for run_argv in runs]  # all checked before any run starts
+        if configs[0].al.list_strategies:
             from acquisition import list_strategies
 
             for name, summary in list_strategies():
@@ -35,12 +38,15 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         from mlal.loop import run_experiment
 
-        run_experiment(config)
+        for index, config in enumerate(configs):
+            if len(configs) > 1:
+                print(f"== sweep run {index + 1}/{len(configs)}: strategy {config.al.strategy}, seed {config.training.seed}")
+            run_experiment(config)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print("interrupted: rerun the same command to resume", file=sys.stderr)
         return 130
     return 0
 

@@ -1,8 +1,8 @@
 """Fault injection for the crash tests: kill this process at a named point.
 
-Set ``MLAL_FAULT=<point>:<round>[:<strategy>]`` (e.g. ``train_step:1``, ``state_write:0``,
-``after_acquisition:2:random``) and the process sends itself SIGKILL the first time it reaches that
-point in that round (for that strategy). Points: ``train_step``, ``after_train``, ``pool_scoring``,
+Set ``MLAL_FAULT=<point>:<round>[:<strategy>[:<n>]]`` (e.g. ``train_step:1``, ``state_write:0``,
+``after_acquisition:2:random``, ``train_step:1::3``) and the process sends itself SIGKILL the n-th time
+(default: first) it reaches that point in that round (for that strategy, when given). Points: ``train_step``, ``after_train``, ``pool_scoring``,
 ``after_scoring``, ``after_acquisition``, ``state_write``. Unset (the normal case) it does nothing.
 """
 
@@ -13,6 +13,7 @@ import signal
 
 ENV = "MLAL_FAULT"
 _context = {"round": None, "strategy": None}
+_hits: dict[str, int] = {}
 
 
 def set_context(round_index: int | None, strategy: str | None = None) -> None:
@@ -26,6 +27,8 @@ def maybe_fail(point: str) -> None:
     parts = spec.split(":")
     if parts[0] != point or _context["round"] is None or int(parts[1]) != _context["round"]:
         return
-    if len(parts) > 2 and parts[2] != _context["strategy"]:
+    if len(parts) > 2 and parts[2] and parts[2] != _context["strategy"]:
         return
-    os.kill(os.getpid(), signal.SIGKILL)
+    _hits[point] = _hits.get(point, 0) + 1
+    if _hits[point] >= (int(parts[3]) if len(parts) > 3 else 1):
+        os.kill(os.getpid(), signal.SIGKILL)

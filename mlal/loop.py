@@ -168,7 +168,8 @@ def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print)
 
     def commit(**changes) -> None:
         state.data.update(changes, statistics=recorder.statistics, eval_index=recorder.eval_index)
-        state.save()
+        state.save()  # the commit point: files it refers to were written before, stale ones go after
+        state.remove_untracked()
         recorder.save()
 
     commit()
@@ -189,7 +190,7 @@ def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print)
         log(table_row(record))
 
     model = None
-    if state.data["phase"] != "start" or (config.model.continue_from_previous_round and state.model_dir.exists()):
+    if state.data["phase"] != "start" or (config.model.continue_from_previous_round and state.model_dir):
         model = load_model(config.model, model_config, weights_from=str(state.model_dir))
     try:
         while state.data["round"] < al.rounds:
@@ -205,7 +206,7 @@ def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print)
             "rerun the same command to resume")
         raise
     recorder.finish()
-    state.untrack_phase_files()
+    state.untrack_phase_files(keep_model=False)
     commit(finished=True, partial={})
     shutil.rmtree(state.phase_dir, ignore_errors=True)
     log(f"results: {output_dir}")
@@ -229,7 +230,7 @@ def _run_round(config, state, commit, recorder, strategy, model, model_config, t
         pos_weight = positive_weights(train_targets[labeled], al.pos_weight_max) if al.loss == "weighted_bce" else None
         fit = fine_tune(model, tokenized["train"].select(labeled), tokenizer, training_args, pos_weight,
                         checkpoint_dir=state.phase_dir / "trainer")
-        state.save_model(model)
+        state.save_model(model, round_index)
         partial = {"seconds": {"train": fit["seconds"]}, "fit": {k: fit[k] for k in ("train_loss", "epoch_losses")}}
         commit(phase="trained", partial=partial)
         maybe_fail("after_train")
@@ -255,7 +256,7 @@ def _run_round(config, state, commit, recorder, strategy, model, model_config, t
             checkpoint = output_dir / "checkpoints" / f"{strategy.name}-seed{seed}-round{round_index}"
             model.save_pretrained(checkpoint)
             tokenizer.save_pretrained(checkpoint)
-        state.save_arrays("eval.npz", validation_probs=outputs["validation"], test_probs=outputs["test"])
+        state.save_arrays(f"eval-round{round_index}.npz", validation_probs=outputs["validation"], test_probs=outputs["test"])
         partial["seconds"]["evaluate"] = time.perf_counter() - start
         commit(phase="evaluated", partial=partial)
 
@@ -273,7 +274,7 @@ def _run_round(config, state, commit, recorder, strategy, model, model_config, t
             arrays = {"scored_ids": scored_ids, **outputs_to_arrays("pool_", inputs.pool)}
             if inputs.labeled is not None:
                 arrays.update(outputs_to_arrays("labeled_", inputs.labeled))
-        state.save_arrays("pool.npz", **arrays)
+        state.save_arrays(f"pool-round{round_index}.npz", **arrays)
         partial["seconds"]["pool_scoring"] = time.perf_counter() - start
         commit(phase="scored", partial=partial)
         maybe_fail("after_scoring")
@@ -282,7 +283,7 @@ def _run_round(config, state, commit, recorder, strategy, model, model_config, t
     start = time.perf_counter()
     selected_ids, selected_scores = np.zeros(0, dtype=np.int64), np.zeros(0)
     if query > 0:
-        pool = state.load_arrays("pool.npz")
+        pool = state.load_arrays(f"pool-round{round_index}.npz")
         inputs = AcquisitionInput(
             pool=arrays_to_outputs("pool_", pool), pool_ids=pool["scored_ids"], labeled_targets=train_targets[labeled],
             labeled=arrays_to_outputs("labeled_", pool),
@@ -292,7 +293,7 @@ def _run_round(config, state, commit, recorder, strategy, model, model_config, t
         partial["record"]["pool_scored"] = int(len(inputs.pool_ids))
     partial["seconds"]["acquisition"] = time.perf_counter() - start
     record = {**partial["record"], "selected_ids": selected_ids.tolist(), "seconds": partial["seconds"]}
-    evaluation = state.load_arrays("eval.npz")
+    evaluation = state.load_arrays(f"eval-round{round_index}.npz")
     path = recorder.add_round(record, {
         "test_probs": evaluation["test_probs"], "test_targets": targets["test"],
         "validation_probs": evaluation["validation_probs"], "validation_targets": targets["validation"],
@@ -302,6 +303,8 @@ def _run_round(config, state, commit, recorder, strategy, model, model_config, t
     state.track(path)
     if not last_round and len(selected_ids) == 0:
         state.data["stop"] = True
+    state.untrack_phase_files(keep_model=True)
+    state.track(path)
     commit(round=round_index + 1, phase="start", partial={},
            labeled_ids=np.sort(np.concatenate([labeled, selected_ids])).tolist())
     log(table_row(record))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -104,10 +105,31 @@ class RunState:
         """Record the checksum of a file the state relies on (call before ``save``)."""
         self.data.setdefault("files", {})[str(Path(path).relative_to(self.run_dir))] = file_sha256(path)
 
-    def untrack_phase_files(self) -> None:
-        self.data["files"] = {k: v for k, v in self.data.get("files", {}).items() if not k.startswith("state/")}
+    def untrack_phase_files(self, keep_model: bool = True) -> None:
+        model = self.data.get("model") if keep_model else None
+        self.data["files"] = {
+            k: v for k, v in self.data.get("files", {}).items()
+            if not k.startswith("state/") or (model and k.startswith(model + "/"))
+        }
+        if not keep_model:
+            self.data.pop("model", None)
+
+    def remove_untracked(self) -> None:
+        """Delete phase files that the saved state no longer refers to (and stale temporary files)."""
+        for stale in self.run_dir.glob(".*.tmp"):
+            stale.unlink(missing_ok=True)
+        if not self.phase_dir.is_dir():
+            return
+        tracked = self.data.get("files", {})
+        for entry in self.phase_dir.iterdir():
+            if entry.name == "trainer":  # Trainer's own checkpoints, removed after training
+                continue
+            relative = f"state/{entry.name}"
+            if not any(key == relative or key.startswith(relative + "/") for key in tracked):
+                shutil.rmtree(entry) if entry.is_dir() else entry.unlink(missing_ok=True)
 
     def save_arrays(self, name: str, **arrays: np.ndarray) -> Path:
+        """Write a new phase file (never one the saved state refers to) and track it."""
         path = self.phase_dir / name
         atomic_write_npz(path, **arrays)
         self.track(path)
@@ -118,23 +140,22 @@ class RunState:
             return {key: data[key] for key in data.files}
 
     @property
-    def model_dir(self) -> Path:
-        return self.phase_dir / "model"
+    def model_dir(self) -> Path | None:
+        return self.run_dir / self.data["model"] if self.data.get("model") else None
 
-    def save_model(self, model) -> None:
-        tmp = self.phase_dir / "model.tmp"
-        if tmp.exists():
-            import shutil
-
-            shutil.rmtree(tmp)
+    def save_model(self, model, round_index: int) -> None:
+        """Save weights (safetensors) to a new folder for this round and track it instead of the previous one."""
+        target = self.phase_dir / f"model-round{round_index}"
+        tmp = self.phase_dir / f"model-round{round_index}.tmp"
+        for path in (tmp, target):
+            if path.exists():
+                shutil.rmtree(path)
         model.save_pretrained(tmp, safe_serialization=True)
-        if self.model_dir.exists():
-            import shutil
-
-            shutil.rmtree(self.model_dir)
-        tmp.rename(self.model_dir)
-        for file in sorted(self.model_dir.iterdir()):
+        tmp.rename(target)
+        self.data["files"] = {k: v for k, v in self.data.get("files", {}).items() if not k.startswith("state/model-")}
+        for file in sorted(target.iterdir()):
             self.track(file)
+        self.data["model"] = str(target.relative_to(self.run_dir))
 
 
 def outputs_to_arrays(prefix: str, outputs) -> dict[str, np.ndarray]:
