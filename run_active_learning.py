@@ -20,6 +20,25 @@ import sys
 from mlal.errors import EXIT_USAGE, UsageError
 
 
+def push_final_model(config, statistics: dict) -> None:
+    """Render the learning curves, assemble the model card folder and upload it (see mlal/hub.py)."""
+    from pathlib import Path
+
+    import matplotlib.pyplot as plt
+
+    from mlal.hub import prepare_upload_folder, push_folder
+    from plotting import find_runs, learning_curves_figure, save_figure
+
+    run_dir = Path(statistics["output_dir"])
+    figure = learning_curves_figure(find_runs([run_dir]))
+    png = save_figure(figure, run_dir / "figures", "learning_curves")[0]
+    plt.close(figure)
+    folder = prepare_upload_folder(run_dir, statistics, png)
+    url = push_folder(folder, config.training.hub_model_id, token=config.training.hub_token,
+                      private=config.training.hub_private_repo)
+    print(f"pushed {folder} to the Hub: {url}")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.WARNING)
@@ -41,7 +60,9 @@ def main(argv: list[str] | None = None) -> int:
         for index, config in enumerate(configs):
             if len(configs) > 1:
                 print(f"== sweep run {index + 1}/{len(configs)}: strategy {config.al.strategy}, seed {config.training.seed}")
-            run_experiment(config)
+            statistics = run_experiment(config)
+            if config.training.push_to_hub:
+                push_final_model(config, statistics)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -16,6 +16,8 @@ from tqdm.auto import tqdm
 
 from acquisition import MCDropoutStats, ModelOutputs, Needs
 
+from .distributed import gather_rows, rank, world_size
+
 MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
@@ -181,11 +183,11 @@ def predict_outputs(
         sums = {key: np.zeros((n, n_labels), dtype=np.float64) for key in ("p", "entropy", "confidence")}
         set_confidence = np.zeros(n, dtype=np.float64)
         generator_state = torch.random.get_rng_state()
-        torch.manual_seed(seed)
     autocast = (
         torch.autocast(device_type=device.type, dtype=autocast_dtype) if autocast_dtype else contextlib.nullcontext()
     )
     model.eval()
+    world, my_rank, mine = world_size(), rank(), []
     partial = mc_dropout_layers if needs.mc_dropout else 0
     with (
         torch.inference_mode(),
@@ -193,7 +195,11 @@ def predict_outputs(
         capture_classifier_input(model, needs.embeddings) as captured,
         replay_lower_layers(model, partial) as replayer,
     ):
-        for positions, batch in tqdm(list(_batches(columns, batch_size)), desc=description, leave=False, disable=not progress):
+        batches = list(_batches(columns, batch_size))
+        for batch_index, (positions, batch) in enumerate(tqdm(batches, desc=description, leave=False, disable=not progress)):
+            if batch_index % world != my_rank:  # another process scores this batch
+                continue
+            mine.append(positions)
             if on_batch is not None:
                 on_batch()
             inputs = tokenizer.pad(batch, return_tensors="pt").to(device)
@@ -207,6 +213,8 @@ def predict_outputs(
                 embeddings[positions] = features
             captured.clear()
             if needs.mc_dropout:
+                # Seeded per batch: the masks do not depend on which process scores which batch.
+                torch.manual_seed(seed * 1_000_003 + batch_index)
                 with dropout_only_train_mode(model), (
                     replayer[1](mc_passes if mc_batched else 1) if replayer else contextlib.nullcontext()
                 ):
@@ -219,6 +227,20 @@ def predict_outputs(
                         sums["confidence"][positions] += confidence.cpu().numpy()
                         set_confidence[positions] += confidence.prod(dim=1).cpu().numpy()
                         captured.clear()
+    if world > 1:
+        if embeddings is None and needs.embeddings:  # this process scored no batch
+            embeddings = np.zeros((n, model.config.hidden_size), dtype=np.float32)
+        rows = np.concatenate(mine) if mine else np.zeros(0, dtype=np.int64)
+        local = {"probs": probs[rows]}
+        if needs.embeddings:
+            local["embeddings"] = embeddings[rows]
+        if needs.mc_dropout:
+            local.update({f"sum_{key}": value[rows] for key, value in sums.items()}, set_confidence=set_confidence[rows])
+        full = gather_rows(rows, local, n)
+        probs, embeddings = full["probs"], full.get("embeddings", embeddings)
+        if needs.mc_dropout:
+            sums = {key: full[f"sum_{key}"] for key in sums}
+            set_confidence = full["set_confidence"]
     mc = None
     if needs.mc_dropout:
         torch.random.set_rng_state(generator_state)

@@ -25,7 +25,9 @@ from .errors import UsageError
 from .inference import predict_outputs
 from .metrics import multilabel_metrics, tune_threshold
 from .modeling import load_model, load_model_config, load_tokenizer
+from .distributed import barrier, broadcast, is_main_process
 from .faults import maybe_fail, set_context
+from .hub import FINAL_MODEL
 from .results import STATISTICS, RunRecorder, now_iso
 from .state import RunState, arrays_to_outputs, config_differences, config_hash, outputs_to_arrays
 from .sampling import initial_labeled_ids, subsample_ids
@@ -42,6 +44,10 @@ def table_row(record: dict) -> str:
         f"{record['round']:>5} {record['labeled_count']:>8} {test['micro_f1']:>9.4f} {test['macro_f1']:>9.4f} "
         f"{test['mean_average_precision']:>7.4f} {tuned['micro_f1']:>9.4f} {sum(record['seconds'].values()):>8.1f}"
     )
+
+
+def _silent(_message: str) -> None:
+    pass
 
 
 def default_output_dir(data_name: str, strategy: str, seed: int) -> Path:
@@ -62,6 +68,8 @@ def _validate(config: ExperimentConfig) -> None:
         (al.pool_fraction is None or 0 < al.pool_fraction <= 1, "--pool_fraction must be in (0, 1]"),
         (al.label_budget is None or al.label_budget >= al.initial_size, "--label_budget must be >= --initial_size"),
         (config.data.max_length >= 8, "--max_length must be at least 8"),
+        (not config.training.push_to_hub or bool(config.training.hub_model_id),
+         "--push_to_hub needs --hub_model_id user/name"),
     ]
     for ok, message in checks:
         if not ok:
@@ -129,6 +137,8 @@ def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print)
     """
     al, training_args = config.al, config.training
     seed = int(training_args.seed)
+    if not is_main_process():
+        log = _silent  # noqa: F811  (only the main process prints)
     _validate(config)
     try:
         strategy = get_strategy(
@@ -151,9 +161,11 @@ def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print)
 
     # ---- from here on we write
     recorder = RunRecorder(output_dir, config_dict, seed)
+    recorder.statistics["output_dir"] = str(output_dir)
     if state is None:
-        if al.overwrite and output_dir.exists():
+        if al.overwrite and output_dir.exists() and is_main_process():
             shutil.rmtree(output_dir)
+        barrier()
         recorder.start(data.label_names)
         state = RunState(output_dir)
         labeled = initial_labeled_ids(train_targets, candidates, al.initial_size, al.initial_sampling, seed)
@@ -171,6 +183,7 @@ def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print)
         state.save()  # the commit point: files it refers to were written before, stale ones go after
         state.remove_untracked()
         recorder.save()
+        barrier()  # the other processes read phase files only once the main process wrote them
 
     commit()
     tokenized = data.splits.map(
@@ -205,10 +218,14 @@ def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print)
         log(f"interrupted: the run is saved up to round {state.data['round']}, phase {state.data['phase']}; "
             "rerun the same command to resume")
         raise
+    if training_args.push_to_hub and is_main_process():  # the entry script uploads this folder (mlal.hub)
+        model.save_pretrained(output_dir / FINAL_MODEL)
+        tokenizer.save_pretrained(output_dir / FINAL_MODEL)
     recorder.finish()
     state.untrack_phase_files(keep_model=False)
     commit(finished=True, partial={})
-    shutil.rmtree(state.phase_dir, ignore_errors=True)
+    if is_main_process():
+        shutil.rmtree(state.phase_dir, ignore_errors=True)
     log(f"results: {output_dir}")
     return recorder.statistics
 
@@ -252,7 +269,7 @@ def _run_round(config, state, commit, recorder, strategy, model, model_config, t
             "validation": multilabel_metrics(targets["validation"], outputs["validation"], 0.5),
             **partial["fit"],
         }
-        if al.save_checkpoints:
+        if al.save_checkpoints and is_main_process():
             checkpoint = output_dir / "checkpoints" / f"{strategy.name}-seed{seed}-round{round_index}"
             model.save_pretrained(checkpoint)
             tokenizer.save_pretrained(checkpoint)
@@ -288,8 +305,10 @@ def _run_round(config, state, commit, recorder, strategy, model, model_config, t
             pool=arrays_to_outputs("pool_", pool), pool_ids=pool["scored_ids"], labeled_targets=train_targets[labeled],
             labeled=arrays_to_outputs("labeled_", pool),
         )
-        selection = strategy.select(inputs, query, random_state=seed * 1000 + round_index)
-        selected_ids, selected_scores = inputs.pool_ids[selection.positions], selection.scores
+        # Acquisition runs once, on the main process; the others receive its choice.
+        selection = strategy.select(inputs, query, random_state=seed * 1000 + round_index) if is_main_process() else None
+        positions, selected_scores = broadcast(None if selection is None else (selection.positions, selection.scores))
+        selected_ids = inputs.pool_ids[positions]
         partial["record"]["pool_scored"] = int(len(inputs.pool_ids))
     partial["seconds"]["acquisition"] = time.perf_counter() - start
     record = {**partial["record"], "selected_ids": selected_ids.tolist(), "seconds": partial["seconds"]}

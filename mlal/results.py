@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from .distributed import is_main_process
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 KEY_PACKAGES = ("torch", "transformers", "datasets", "accelerate", "evaluate", "scikit-learn", "numpy", "scipy")
 STATISTICS = "statistics.json"
@@ -36,7 +38,10 @@ def now_iso() -> str:
 
 
 def atomic_write_bytes(path: Path, data: bytes, fault_point: str | None = None) -> None:
-    """Write via a temporary file in the same folder, flush, fsync, rename: readers never see half a file."""
+    """Write via a temporary file in the same folder, flush, fsync, rename: readers never see half a file.
+    Only the main process writes (see mlal.distributed)."""
+    if not is_main_process():
+        return
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -137,9 +142,10 @@ class RunRecorder:
         self.eval_index: dict[str, Any] = {"rounds": {}}
 
     def start(self, label_names: list[str]) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
         self.statistics["label_names"] = list(label_names)
-        freeze_requirements(self.dir / "requirements-frozen.txt")
+        if is_main_process():
+            self.dir.mkdir(parents=True, exist_ok=True)
+            freeze_requirements(self.dir / "requirements-frozen.txt")
 
     def save(self) -> None:
         atomic_write_json(self.dir / STATISTICS, self.statistics)

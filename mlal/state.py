@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from .distributed import is_main_process
 from .errors import UsageError
 from .results import atomic_write_bytes, atomic_write_npz
 
@@ -102,7 +103,9 @@ class RunState:
 
     # ------------------------------------------------------------------ phase files
     def track(self, path: Path) -> None:
-        """Record the checksum of a file the state relies on (call before ``save``)."""
+        """Record the checksum of a file the state relies on (call before ``save``; main process only)."""
+        if not is_main_process():
+            return
         self.data.setdefault("files", {})[str(Path(path).relative_to(self.run_dir))] = file_sha256(path)
 
     def untrack_phase_files(self, keep_model: bool = True) -> None:
@@ -116,6 +119,8 @@ class RunState:
 
     def remove_untracked(self) -> None:
         """Delete phase files that the saved state no longer refers to (and stale temporary files)."""
+        if not is_main_process():
+            return
         for stale in self.run_dir.glob(".*.tmp"):
             stale.unlink(missing_ok=True)
         if not self.phase_dir.is_dir():
@@ -146,6 +151,9 @@ class RunState:
     def save_model(self, model, round_index: int) -> None:
         """Save weights (safetensors) to a new folder for this round and track it instead of the previous one."""
         target = self.phase_dir / f"model-round{round_index}"
+        self.data["model"] = str(target.relative_to(self.run_dir))
+        if not is_main_process():
+            return
         tmp = self.phase_dir / f"model-round{round_index}.tmp"
         for path in (tmp, target):
             if path.exists():
@@ -155,7 +163,6 @@ class RunState:
         self.data["files"] = {k: v for k, v in self.data.get("files", {}).items() if not k.startswith("state/model-")}
         for file in sorted(target.iterdir()):
             self.track(file)
-        self.data["model"] = str(target.relative_to(self.run_dir))
 
 
 def outputs_to_arrays(prefix: str, outputs) -> dict[str, np.ndarray]:
