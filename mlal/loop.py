@@ -25,7 +25,7 @@ from .errors import UsageError
 from .inference import predict_outputs
 from .metrics import multilabel_metrics, tune_threshold
 from .modeling import load_model, load_model_config, load_tokenizer
-from .distributed import barrier, broadcast, is_main_process
+from .distributed import barrier, broadcast, is_main_process, world_size
 from .faults import maybe_fail, set_context
 from .hub import FINAL_MODEL
 from .results import STATISTICS, RunRecorder, now_iso
@@ -44,6 +44,17 @@ def table_row(record: dict) -> str:
         f"{record['round']:>5} {record['labeled_count']:>8} {test['micro_f1']:>9.4f} {test['macro_f1']:>9.4f} "
         f"{test['mean_average_precision']:>7.4f} {tuned['micro_f1']:>9.4f} {sum(record['seconds'].values()):>8.1f}"
     )
+
+
+def autocast_dtype(training_args):
+    """The pool-scoring autocast dtype matching Trainer's mixed precision (--bf16 / --fp16), or None."""
+    import torch
+
+    if training_args.bf16:
+        return torch.bfloat16
+    if training_args.fp16:
+        return torch.float16
+    return None
 
 
 def _silent(_message: str) -> None:
@@ -162,6 +173,7 @@ def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print)
     # ---- from here on we write
     recorder = RunRecorder(output_dir, config_dict, seed)
     recorder.statistics["output_dir"] = str(output_dir)
+    recorder.statistics["processes"] = world_size()
     if state is None:
         if al.overwrite and output_dir.exists() and is_main_process():
             shutil.rmtree(output_dir)
@@ -196,6 +208,7 @@ def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print)
     budget = al.label_budget or np.inf
     eval_batch = int(training_args.per_device_eval_batch_size)
     progress = not training_args.disable_tqdm
+    scoring = {"batch_size": eval_batch, "progress": progress, "autocast_dtype": autocast_dtype(training_args)}
     log(f"{data.name}: {len(train_targets)} train / {len(targets['validation'])} validation / "
         f"{len(targets['test'])} test, {len(data.label_names)} labels; strategy {strategy.name}; run folder {output_dir}")
     log(TABLE_HEADER)
@@ -209,7 +222,7 @@ def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print)
         while state.data["round"] < al.rounds:
             model = _run_round(
                 config, state, commit, recorder, strategy, model, model_config, tokenizer, tokenized, train_targets,
-                targets, candidates, data.label_names, budget, eval_batch, progress, seed, output_dir, log,
+                targets, candidates, data.label_names, budget, scoring, seed, output_dir, log,
             )
             if state.data.pop("stop", False):
                 log("stopping early: the label budget is spent or the pool is empty")
@@ -231,7 +244,7 @@ def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print)
 
 
 def _run_round(config, state, commit, recorder, strategy, model, model_config, tokenizer, tokenized, train_targets,
-               targets, candidates, label_names, budget, eval_batch, progress, seed, output_dir, log):
+               targets, candidates, label_names, budget, scoring, seed, output_dir, log):
     """Advance the current round phase by phase, committing the state after each; return the model."""
     al, training_args = config.al, config.training
     round_index = state.data["round"]
@@ -255,8 +268,7 @@ def _run_round(config, state, commit, recorder, strategy, model, model_config, t
     if state.data["phase"] == "trained":
         start = time.perf_counter()
         outputs = {
-            split: predict_outputs(model, tokenized[split], tokenizer, batch_size=eval_batch, description=split,
-                                   progress=progress).probs
+            split: predict_outputs(model, tokenized[split], tokenizer, description=split, **scoring).probs
             for split in ("validation", "test")
         }
         threshold = tune_threshold(targets["validation"], outputs["validation"])
@@ -286,7 +298,7 @@ def _run_round(config, state, commit, recorder, strategy, model, model_config, t
             scored_ids = subsample_ids(pool_ids, al.pool_subsample, seed * 1_000_003 + round_index)
             inputs = _acquisition_input(
                 model, tokenized["train"], tokenizer, strategy.needs, scored_ids, labeled, train_targets,
-                al.mc_passes, eval_batch, seed + round_index, progress, al.mc_batched, al.mc_dropout_layers,
+                al.mc_passes, seed + round_index, al.mc_batched, al.mc_dropout_layers, scoring,
             )
             arrays = {"scored_ids": scored_ids, **outputs_to_arrays("pool_", inputs.pool)}
             if inputs.labeled is not None:
@@ -332,18 +344,18 @@ def _run_round(config, state, commit, recorder, strategy, model, model_config, t
 
 
 def _acquisition_input(
-    model, train_tokenized, tokenizer, needs: Needs, scored_ids, labeled, train_targets, mc_passes, batch_size, seed,
-    progress=True, mc_batched=False, mc_dropout_layers=0,
+    model, train_tokenized, tokenizer, needs: Needs, scored_ids, labeled, train_targets, mc_passes, seed,
+    mc_batched, mc_dropout_layers, scoring: dict,
 ) -> AcquisitionInput:
     pool = predict_outputs(
-        model, train_tokenized.select(scored_ids), tokenizer, needs, mc_passes, batch_size, seed,
-        description="pool", progress=progress, mc_batched=mc_batched, mc_dropout_layers=mc_dropout_layers,
-        on_batch=lambda: maybe_fail("pool_scoring"),
+        model, train_tokenized.select(scored_ids), tokenizer, needs, mc_passes, seed=seed, description="pool",
+        mc_batched=mc_batched, mc_dropout_layers=mc_dropout_layers, on_batch=lambda: maybe_fail("pool_scoring"),
+        **scoring,
     )
     labeled_outputs = None
     if needs.labeled_outputs:
         labeled_outputs = predict_outputs(
             model, train_tokenized.select(labeled), tokenizer, Needs(embeddings=needs.embeddings),
-            batch_size=batch_size, description="labeled", progress=progress,
+            description="labeled", **scoring,
         )
     return AcquisitionInput(pool=pool, pool_ids=scored_ids, labeled_targets=train_targets[labeled], labeled=labeled_outputs)
