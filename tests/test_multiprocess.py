@@ -28,13 +28,23 @@ def _args(tiny_bert_dir, output_dir, batch):
     return args
 
 
-def test_two_processes_match_one(tiny_bert_dir, tmp_path):
+LAUNCHERS = {
+    "torchrun": lambda port: [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+                              "--master_port", str(port)],
+    # On CPU, `accelerate launch --cpu --num_processes 2` starts ONE process; --multi_gpu starts two (gloo).
+    "accelerate": lambda port: [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu",
+                                "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
+                                "--dynamo_backend", "no", "--main_process_port", str(port)],
+}
+
+
+@pytest.mark.parametrize("launcher", list(LAUNCHERS))
+def test_two_processes_match_one(launcher, tiny_bert_dir, tmp_path):
     one = subprocess.run([sys.executable, "run_active_learning.py", *_args(tiny_bert_dir, tmp_path / "one", 40)],
                          cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert one.returncode == 0, one.stderr[-3000:]
     two = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(_free_port()),
-         "run_active_learning.py", *_args(tiny_bert_dir, tmp_path / "two", 20)],
+        [*LAUNCHERS[launcher](_free_port()), "run_active_learning.py", *_args(tiny_bert_dir, tmp_path / "two", 20)],
         cwd=ROOT, capture_output=True, text=True, timeout=900,
     )
     assert two.returncode == 0, two.stderr[-3000:]
@@ -51,3 +61,4 @@ def test_two_processes_match_one(tiny_bert_dir, tmp_path):
         for key in ("micro_f1", "macro_f1", "mean_average_precision", "hamming_loss"):
             assert rb["test"][key] == pytest.approx(ra["test"][key], abs=1e-3)
     assert two.stdout.count("results:") == 1  # only the main process prints and writes
+    assert json.loads((tmp_path / "two" / "statistics.json").read_text())["processes"] == 2
