@@ -87,6 +87,11 @@ class DataArguments:
         default=None, metadata={"help": "Evaluate on a seeded subset of validation ('fast validation')."}
     )
     test_subsample: Optional[int] = field(default=None, metadata={"help": "Evaluate on a seeded subset of test."})
+    data_seed: int = field(
+        default=0,
+        metadata={"help": "Seed for generating synthetic data and for carving and subsampling splits; kept apart "
+                  "from --seed so that runs with different seeds share the same data."},
+    )
     synthetic_size: int = field(default=2000, metadata={"help": "Examples generated for dataset=synthetic."})
     synthetic_num_labels: int = field(default=8, metadata={"help": "Labels generated for dataset=synthetic."})
 
