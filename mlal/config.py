@@ -87,7 +87,7 @@ class DataArguments:
         default=None, metadata={"help": "Evaluate on a seeded subset of validation ('fast validation')."}
     )
     test_subsample: Optional[int] = field(default=None, metadata={"help": "Evaluate on a seeded subset of test."})
-    data_seed: int = field(
+    dataset_seed: int = field(
         default=0,
         metadata={"help": "Seed for generating synthetic data and for carving and subsampling splits; kept apart "
                   "from --seed so that runs with different seeds share the same data."},

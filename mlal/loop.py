@@ -158,7 +158,7 @@ def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print)
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    data = load_multilabel_data(config.data, config.data.data_seed, config.model.cache_dir)
+    data = load_multilabel_data(config.data, config.data.dataset_seed, config.model.cache_dir)
     train_targets = data.targets("train")
     candidates = _candidate_ids(config, len(train_targets), seed)
     output_dir = _prepare_output_dir(config, data)
