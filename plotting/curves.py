@@ -58,7 +58,8 @@ def learning_curves_figure(runs: list[Run]):
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for ax, metric in zip(axes, ("micro_f1", "macro_f1")):
         curves = mean_std_over_seeds(runs, lambda r, m=metric: r["test"][m])
-        _band_plot(ax, curves, f"test {metric.replace('_', '-')}", f"Learning curves: test {metric.replace('_', '-')}")
+        name = metric.replace("_f1", "-F1")
+        _band_plot(ax, curves, f"test {name}", f"Learning curves: test {name} (mean ± std over seeds)")
     fig.tight_layout()
     return fig
 
@@ -70,10 +71,10 @@ def normalised_aulc(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.trapezoid(y, x) / (x[-1] - x[0]))
 
 
-def labels_to_reach(x: np.ndarray, y: np.ndarray, target: float) -> float | None:
+def labels_to_reach(x: np.ndarray, y: np.ndarray, target: float) -> int | None:
     """The first labeled count whose mean F1 reaches ``target`` (None if never)."""
     reached = np.flatnonzero(y >= target)
-    return float(x[reached[0]]) if len(reached) else None
+    return int(x[reached[0]]) if len(reached) else None
 
 
 def learning_curve_table(runs: list[Run], target_f1: float = 0.5) -> list[dict]:

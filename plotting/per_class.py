@@ -58,6 +58,8 @@ def cooccurrence_figure(y_true: np.ndarray, label_names: list[str], y_pred: np.n
         ax.set_title(title)
         if "predicted" in title:
             ax.set(xlabel="true label", ylabel="predicted label")
+        else:
+            ax.set(xlabel="label", ylabel="label")
     fig.tight_layout()
     fig.matrices = [m for _, m in panels]
     return fig
