@@ -184,7 +184,7 @@ class ExperimentConfig:
         training = {
             f.name: _jsonable(getattr(self.training, f.name))
             for f in dataclasses.fields(self.training)
-            if not f.name.startswith("_") and "token" not in f.name
+            if not f.name.startswith("_") and not f.name.endswith("token")  # never save secrets
         }
         return {
             "model": dataclasses.asdict(self.model),
