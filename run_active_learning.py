@@ -42,6 +42,7 @@ def push_final_model(config, statistics: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.WARNING)
+    logging.getLogger("mlal").setLevel(logging.INFO)  # e.g. "no validation split: carved 126 examples"
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
         from mlal.config import parse_config

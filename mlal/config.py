@@ -282,9 +282,12 @@ def parse_config(argv: Optional[list[str]] = None) -> ExperimentConfig:
     tokens = _yaml_to_tokens(load_yaml_config(config_path)) if config_path else []
     tokens += argv
     parser = build_parser()
-    model_args, data_args, al_args, training_args, _, unknown = parser.parse_args_into_dataclasses(
-        args=tokens, return_remaining_strings=True
-    )
+    try:
+        model_args, data_args, al_args, training_args, _, unknown = parser.parse_args_into_dataclasses(
+            args=tokens, return_remaining_strings=True
+        )
+    except ValueError as exc:  # TrainingArguments' own checks, e.g. --bf16 without a GPU and without --use_cpu
+        raise UsageError(f"invalid training options: {str(exc).splitlines()[0]}") from None
     if unknown:
         raise UsageError(f"unknown option {unknown[0]!r}; see --help for the valid options")
     return ExperimentConfig(model_args, data_args, al_args, training_args, output_dir_given=_mentions(tokens, "output_dir"))

@@ -23,7 +23,7 @@ from .config import ExperimentConfig
 from .data import MultiLabelData, load_multilabel_data
 from .errors import UsageError
 from .inference import predict_outputs
-from .metrics import multilabel_metrics, tune_threshold
+from .metrics import multilabel_metrics, tune_per_class_thresholds, tune_threshold
 from .modeling import load_model, load_model_config, load_tokenizer
 from .distributed import barrier, broadcast, is_main_process, world_size
 from .faults import maybe_fail, set_context
@@ -272,12 +272,15 @@ def _run_round(config, state, commit, recorder, strategy, model, model_config, t
             for split in ("validation", "test")
         }
         threshold = tune_threshold(targets["validation"], outputs["validation"])
+        per_class = tune_per_class_thresholds(targets["validation"], outputs["validation"])
         partial["record"] = {
             "round": round_index,
             "labeled_count": int(len(labeled)),
             "test": multilabel_metrics(targets["test"], outputs["test"], 0.5),
             "tuned_threshold": threshold,
             "test_at_tuned_threshold": multilabel_metrics(targets["test"], outputs["test"], threshold),
+            "per_class_thresholds": per_class.tolist(),
+            "test_at_per_class_thresholds": multilabel_metrics(targets["test"], outputs["test"], per_class[None, :]),
             "validation": multilabel_metrics(targets["validation"], outputs["validation"], 0.5),
             **partial["fit"],
         }

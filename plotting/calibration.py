@@ -6,6 +6,7 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import NullFormatter
 
 from .style import colors
 
@@ -59,6 +60,7 @@ def per_class_histograms(probs: np.ndarray, y_true: np.ndarray, label_names: lis
         ax.hist(probs[y_true[:, j] == 0, j], bins=BINS, color=negative, alpha=0.75)
         ax.hist(probs[y_true[:, j] == 1, j], bins=BINS, color=positive, alpha=0.75)
         ax.set_yscale("log")
+        ax.yaxis.set_minor_formatter(NullFormatter())  # minor log labels collide in small panels
         ax.set_title(f"{label_names[j]} (n+={int(y_true[:, j].sum())})", fontsize=8)
         ax.tick_params(labelsize=6)
     fig.suptitle("Per-class predicted probabilities (orange: label present, blue: absent; log counts)", fontsize=10)

@@ -1,7 +1,13 @@
 import numpy as np
 import pytest
 
-from mlal.metrics import mean_average_precision, multilabel_metrics, threshold_sweep, tune_threshold
+from mlal.metrics import (
+    mean_average_precision,
+    multilabel_metrics,
+    threshold_sweep,
+    tune_per_class_thresholds,
+    tune_threshold,
+)
 
 Y = np.array([[1, 0, 1], [0, 1, 0], [1, 1, 0], [0, 0, 0]])
 P = np.array([[0.9, 0.2, 0.4], [0.1, 0.7, 0.6], [0.8, 0.3, 0.1], [0.2, 0.1, 0.05]])
@@ -38,3 +44,15 @@ def test_sweep_matches_sklearn_and_tuning_takes_its_maximum():
         assert sweep["macro_f1"][k] == pytest.approx(m["macro_f1"])
     best = tune_threshold(y, p)
     assert multilabel_metrics(y, p, best)["micro_f1"] == pytest.approx(sweep["micro_f1"].max())
+
+
+def test_per_class_thresholds_by_hand():
+    y = np.array([[1, 0, 0], [1, 1, 0], [0, 1, 0], [0, 0, 0]])
+    p = np.array([[0.30, 0.9, 0.2], [0.25, 0.8, 0.1], [0.10, 0.7, 0.3], [0.05, 0.85, 0.4]])
+    thresholds = tune_per_class_thresholds(y, p)
+    # label 0: positives at .30 and .25, negatives at .10 and .05 -> any threshold in (.10, .25] is perfect;
+    # the lowest grid value there is 0.11. label 1 (positives at .8 and .7, negatives at .9 and .85): F1 is
+    # best (2/3) with every example predicted, lowest such threshold 0.01. label 2: no positive -> 0.5.
+    assert thresholds.tolist() == [0.11, 0.01, 0.5]
+    m = multilabel_metrics(y, p, thresholds[None, :])
+    assert m["macro_f1"] == pytest.approx((1.0 + 2 / 3 + 0.0) / 3)
