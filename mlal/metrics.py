@@ -49,19 +49,25 @@ def multilabel_metrics(y_true: np.ndarray, probs: np.ndarray, threshold: float |
     }
 
 
-def threshold_sweep(y_true: np.ndarray, probs: np.ndarray, grid: np.ndarray = THRESHOLD_GRID) -> dict[str, np.ndarray]:
-    """Micro- and macro-F1 for each global threshold in ``grid`` (vectorised over samples and labels)."""
+def _counts_per_threshold(y_true: np.ndarray, probs: np.ndarray, grid: np.ndarray):
+    """Yield (threshold, per-label F1, TP, 2 TP + FP + FN) for each threshold of ``grid``,
+    vectorised over samples and labels."""
     y = np.asarray(y_true).astype(bool)
-    micro = np.empty(len(grid))
-    macro = np.empty(len(grid))
-    for k, threshold in enumerate(grid):
+    for threshold in grid:
         pred = probs >= threshold
         tp = (pred & y).sum(axis=0).astype(float)
-        fp = (pred & ~y).sum(axis=0)
-        fn = (~pred & y).sum(axis=0)
-        denominator = 2 * tp + fp + fn
+        denominator = 2 * tp + (pred & ~y).sum(axis=0) + (~pred & y).sum(axis=0)
+        f1 = np.divide(2 * tp, denominator, out=np.zeros_like(tp), where=denominator > 0)
+        yield threshold, f1, tp, denominator
+
+
+def threshold_sweep(y_true: np.ndarray, probs: np.ndarray, grid: np.ndarray = THRESHOLD_GRID) -> dict[str, np.ndarray]:
+    """Micro- and macro-F1 for each global threshold in ``grid``."""
+    micro = np.empty(len(grid))
+    macro = np.empty(len(grid))
+    for k, (_, f1, tp, denominator) in enumerate(_counts_per_threshold(y_true, probs, grid)):
         micro[k] = 2 * tp.sum() / max(denominator.sum(), 1)
-        macro[k] = np.mean(np.divide(2 * tp, denominator, out=np.zeros_like(tp), where=denominator > 0))
+        macro[k] = f1.mean()
     return {"threshold": np.asarray(grid, dtype=float), "micro_f1": micro, "macro_f1": macro}
 
 
@@ -74,14 +80,10 @@ def tune_threshold(y_true: np.ndarray, probs: np.ndarray, grid: np.ndarray = THR
 def tune_per_class_thresholds(y_true: np.ndarray, probs: np.ndarray, grid: np.ndarray = THRESHOLD_GRID) -> np.ndarray:
     """One threshold per label, each maximising that label's F1 on (validation) data; 0.5 for labels without
     positives. Vectorised over samples and labels; the lowest threshold wins ties."""
-    y = np.asarray(y_true).astype(bool)
-    best_f1 = np.full(y.shape[1], -1.0)
-    best = np.full(y.shape[1], 0.5)
-    for threshold in grid:
-        pred = probs >= threshold
-        tp = (pred & y).sum(axis=0).astype(float)
-        denominator = 2 * tp + (pred & ~y).sum(axis=0) + (~pred & y).sum(axis=0)
-        f1 = np.divide(2 * tp, denominator, out=np.zeros_like(tp), where=denominator > 0)
-        better = (f1 > best_f1) & y.any(axis=0)
+    has_positive = np.asarray(y_true).astype(bool).any(axis=0)
+    best_f1 = np.full(has_positive.shape, -1.0)
+    best = np.full(has_positive.shape, 0.5)
+    for threshold, f1, _, _ in _counts_per_threshold(y_true, probs, grid):
+        better = (f1 > best_f1) & has_positive
         best[better], best_f1[better] = threshold, f1[better]
     return best

@@ -62,7 +62,7 @@ def fine_tune(
     When ``training_args.save_strategy`` is not "no", Trainer checkpoints go to ``checkpoint_dir``
     and an interrupted training resumes from the latest one; the folder is removed afterwards.
     """
-    use_checkpoints = checkpoint_dir is not None and str(training_args.save_strategy) not in ("no", "SaveStrategy.NO")
+    use_checkpoints = checkpoint_dir is not None and training_args.save_strategy != "no"  # a str enum
     with tempfile.TemporaryDirectory(prefix="mlal-trainer-") as scratch:
         output_dir = Path(checkpoint_dir) if use_checkpoints else Path(scratch)
         resume = get_last_checkpoint(str(output_dir)) if use_checkpoints and output_dir.is_dir() else None
