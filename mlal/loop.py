@@ -7,7 +7,6 @@ The oracle is the dataset's own labels (a simulation).
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import time
@@ -334,7 +333,6 @@ def _run_round(config, state, commit, recorder, strategy, model, model_config, t
         "label_names": np.asarray(label_names), "labeled_ids": labeled, "selected_ids": selected_ids,
         "selected_scores": np.asarray(selected_scores, dtype=np.float64),
     })
-    state.track(path)
     if not last_round and len(selected_ids) == 0:
         state.data["stop"] = True
     state.untrack_phase_files(keep_model=True)
