@@ -218,15 +218,16 @@ def predict_outputs(
                 with dropout_only_train_mode(model), (
                     replayer[1](mc_passes if mc_batched else 1) if replayer else contextlib.nullcontext()
                 ):
+                    batch_sums = None  # (B, L) running sums over the passes, copied out once per batch
                     for pt in _mc_pass_probabilities(model, inputs, mc_passes, mc_batched):
                         pt = pt.clamp(1e-12, 1 - 1e-12)
-                        entropy = -(pt * pt.log() + (1 - pt) * torch.log1p(-pt))
                         confidence = torch.maximum(pt, 1 - pt)
-                        sums["p"][positions] += pt.cpu().numpy()
-                        sums["entropy"][positions] += entropy.cpu().numpy()
-                        sums["confidence"][positions] += confidence.cpu().numpy()
-                        set_confidence[positions] += confidence.prod(dim=1).cpu().numpy()
+                        terms = (pt, -(pt * pt.log() + (1 - pt) * torch.log1p(-pt)), confidence, confidence.prod(dim=1))
+                        batch_sums = list(terms) if batch_sums is None else [a + b for a, b in zip(batch_sums, terms)]
                         captured.clear()
+                    for key, value in zip(("p", "entropy", "confidence"), batch_sums):
+                        sums[key][positions] = value.cpu().numpy()
+                    set_confidence[positions] = batch_sums[3].cpu().numpy()
     if world > 1:
         if embeddings is None and needs.embeddings:  # this process scored no batch
             embeddings = np.zeros((n, model.config.hidden_size), dtype=np.float32)
