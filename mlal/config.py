@@ -243,7 +243,8 @@ def load_yaml_config(path: str | Path) -> dict[str, Any]:
     return values
 
 
-def _yaml_to_tokens(values: dict[str, Any]) -> list[str]:
+def options_to_argv(values: dict[str, Any]) -> list[str]:
+    """Command-line tokens for option values (None skipped, booleans as true/false, lists expanded)."""
     tokens: list[str] = []
     for key, value in values.items():
         if value is None:
@@ -279,7 +280,7 @@ def parse_config(argv: Optional[list[str]] = None) -> ExperimentConfig:
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     config_path = _extract_config_path(argv)
-    tokens = _yaml_to_tokens(load_yaml_config(config_path)) if config_path else []
+    tokens = options_to_argv(load_yaml_config(config_path)) if config_path else []
     tokens += argv
     parser = build_parser()
     try:
@@ -299,5 +300,5 @@ def make_config(**overrides: Any) -> ExperimentConfig:
     if unknown:
         raise UsageError(f"unknown option {unknown[0]!r}; see run_active_learning.py --help for valid options")
     config_path = overrides.pop("config", None)
-    argv = (["--config", str(config_path)] if config_path else []) + _yaml_to_tokens(overrides)
+    argv = (["--config", str(config_path)] if config_path else []) + options_to_argv(overrides)
     return parse_config(argv)

@@ -65,3 +65,10 @@ def tiny_run_options(tiny_bert_dir: str, output_dir, **overrides) -> dict:
     )
     options.update(overrides)
     return options
+
+
+def tiny_run_argv(tiny_bert_dir: str, output_dir, **overrides) -> list[str]:
+    """The same options as :func:`tiny_run_options`, as command-line arguments."""
+    from mlal.config import options_to_argv
+
+    return options_to_argv(tiny_run_options(tiny_bert_dir, output_dir, **overrides))

@@ -4,7 +4,7 @@ import sys
 
 import huggingface_hub
 import yaml
-from conftest import ROOT, tiny_run_options
+from conftest import ROOT, tiny_run_argv
 
 sys.path.insert(0, str(ROOT))
 import run_active_learning  # noqa: E402
@@ -13,10 +13,7 @@ TOKEN = "hf_secret_token_never_printed"
 
 
 def _argv(tiny_bert_dir, output_dir, *extra):
-    args = []
-    for key, value in tiny_run_options(tiny_bert_dir, output_dir).items():
-        args += [f"--{key}", str(value).lower() if isinstance(value, bool) else str(value)]
-    return [*args, *extra]
+    return [*tiny_run_argv(tiny_bert_dir, output_dir), *extra]
 
 
 def test_push_uploads_model_card_statistics_and_figure(tiny_bert_dir, tmp_path, monkeypatch, capsys):

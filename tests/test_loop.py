@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT, tiny_run_options
+from conftest import ROOT, tiny_run_argv, tiny_run_options
 
 from mlal import make_config, run_experiment
 from mlal.errors import UsageError
@@ -81,11 +81,7 @@ def _cli(*args):
 
 
 def _tiny_args(tiny_bert_dir, output_dir, *extra):
-    options = tiny_run_options(tiny_bert_dir, output_dir)
-    args = []
-    for key, value in options.items():
-        args += [f"--{key}", str(value).lower() if isinstance(value, bool) else str(value)]
-    return [*args, *extra]
+    return [*tiny_run_argv(tiny_bert_dir, output_dir), *extra]
 
 
 @pytest.mark.parametrize(

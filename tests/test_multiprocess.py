@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, tiny_run_options
+from conftest import ROOT, tiny_run_argv
 
 
 def _free_port() -> int:
@@ -20,13 +20,9 @@ def _args(tiny_bert_dir, output_dir, batch):
     # same examples in both runs (Trainer pads a short last global batch by repeating examples, which
     # would differ), and dropout is off. A pool subsample of odd size (41) checks that sharded scoring
     # neither drops nor repeats an example.
-    options = tiny_run_options(tiny_bert_dir, output_dir, rounds=3, strategy="beal", per_device_train_batch_size=batch,
-                               num_train_epochs=2, dropout=0.0, pool_subsample=41, per_device_eval_batch_size=8,
-                               query_size=20, initial_size=20)
-    args = []
-    for key, value in options.items():
-        args += [f"--{key}", str(value).lower() if isinstance(value, bool) else str(value)]
-    return args
+    return tiny_run_argv(tiny_bert_dir, output_dir, rounds=3, strategy="beal", per_device_train_batch_size=batch,
+                         num_train_epochs=2, dropout=0.0, pool_subsample=41, per_device_eval_batch_size=8,
+                         query_size=20, initial_size=20)
 
 
 LAUNCHERS = {

@@ -8,17 +8,13 @@ import sys
 import time
 
 import pytest
-from conftest import ROOT, tiny_run_options
+from conftest import ROOT, tiny_run_argv
 
 METRIC_KEYS = ("test", "validation", "test_at_tuned_threshold")
 
 
 def _args(tiny_bert_dir, output_dir, **overrides):
-    options = tiny_run_options(tiny_bert_dir, output_dir, rounds=3, strategy="bald", **overrides)
-    args = []
-    for key, value in options.items():
-        args += [f"--{key}", str(value).lower() if isinstance(value, bool) else str(value)]
-    return args
+    return tiny_run_argv(tiny_bert_dir, output_dir, rounds=3, strategy="bald", **overrides)
 
 
 def _cli(args, fault=None, **popen):
