@@ -5,16 +5,15 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
-from sklearn.metrics import precision_recall_fscore_support
+
+from mlal.metrics import per_class_metrics
 
 from .style import colors
 
 
 def per_class_scores(y_true: np.ndarray, probs: np.ndarray, threshold: float = 0.5) -> dict[str, np.ndarray]:
-    precision, recall, f1, support = precision_recall_fscore_support(
-        y_true.astype(int), (probs >= threshold).astype(int), average=None, zero_division=0
-    )
-    return {"precision": precision, "recall": recall, "f1": f1, "support": support}
+    """Per-label precision, recall, F1 (NaN for labels without positives: no bar is drawn) and support."""
+    return per_class_metrics(y_true, probs, threshold)
 
 
 def per_class_figure(y_true: np.ndarray, probs: np.ndarray, label_names: list[str], threshold: float = 0.5):

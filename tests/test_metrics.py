@@ -3,6 +3,7 @@ import pytest
 
 from mlal.metrics import (
     mean_average_precision,
+    per_class_metrics,
     multilabel_metrics,
     threshold_sweep,
     tune_per_class_thresholds,
@@ -55,4 +56,41 @@ def test_per_class_thresholds_by_hand():
     # best (2/3) with every example predicted, lowest such threshold 0.01. label 2: no positive -> 0.5.
     assert thresholds.tolist() == [0.11, 0.01, 0.5]
     m = multilabel_metrics(y, p, thresholds[None, :])
-    assert m["macro_f1"] == pytest.approx((1.0 + 2 / 3 + 0.0) / 3)
+    assert m["macro_f1"] == pytest.approx((1.0 + 2 / 3) / 2)  # label 2 has no positive: left out, not 0
+    assert m["macro_labels_excluded"] == 1
+
+
+def test_perfect_prediction_with_an_absent_label_scores_one():
+    y = np.array([[1, 0, 0], [0, 1, 0], [1, 1, 0]])  # label 2 has no positive
+    m = multilabel_metrics(y, y.astype(float), 0.5)
+    assert m["macro_f1"] == 1.0 and m["mean_average_precision"] == 1.0
+    assert m["macro_labels_excluded"] == 1
+    assert threshold_sweep(y, y.astype(float))["macro_f1"][49] == 1.0  # threshold 0.5, same labels as macro_f1
+
+
+def test_false_positive_on_absent_label_counts_in_micro_not_macro():
+    y = np.array([[1, 0], [0, 0]])
+    p = np.array([[0.9, 0.9], [0.1, 0.1]])  # label 1 absent, predicted once
+    m = multilabel_metrics(y, p, 0.5)
+    assert m["macro_f1"] == 1.0 and m["macro_labels_excluded"] == 1
+    assert m["micro_f1"] == pytest.approx(2 * 1 / (2 * 1 + 1 + 0))
+
+
+def test_per_class_is_nan_for_absent_labels_never_zero():
+    y = np.array([[1, 0, 0], [1, 1, 0], [0, 0, 0]])
+    p = np.array([[0.9, 0.1, 0.8], [0.2, 0.7, 0.1], [0.1, 0.1, 0.1]])
+    scores = per_class_metrics(y, p, 0.5)
+    # label 0: TP1 FN1 -> P 1, R 1/2, F1 2/3; label 1: TP1 -> 1, 1, 1; label 2 absent (one FP) -> NaN
+    assert scores["precision"][:2].tolist() == [1.0, 1.0]
+    assert scores["recall"][:2].tolist() == [0.5, 1.0]
+    assert scores["f1"][:2] == pytest.approx([2 / 3, 1.0])
+    assert all(np.isnan(scores[key][2]) for key in ("precision", "recall", "f1"))
+    assert scores["support"].tolist() == [2, 1, 0]
+    assert multilabel_metrics(y, p, 0.5)["macro_f1"] == pytest.approx((2 / 3 + 1) / 2)
+
+
+def test_no_label_present_gives_nan_not_zero():
+    y = np.zeros((3, 2), dtype=int)
+    m = multilabel_metrics(y, np.full((3, 2), 0.1), 0.5)
+    assert np.isnan(m["macro_f1"]) and np.isnan(m["mean_average_precision"]) and m["macro_labels_excluded"] == 2
+    assert m["samples_f1"] == 1.0  # every empty label set predicted empty: correct, not 0
