@@ -68,6 +68,17 @@ class DataArguments:
         metadata={"help": "Labels column: a list of label names or ids, or a delimited string of them."},
     )
     label_delimiter: str = field(default=",", metadata={"help": "Delimiter when labels are one string."})
+    label_format: str = field(
+        default="auto",
+        metadata={"help": "'names' (label names), 'ids' (integer ids into the label list), 'multi_hot' (a 0/1 "
+                  "vector per example, one entry per label) or 'auto' (detect; refuse what is ambiguous)."},
+    )
+    id_column: Optional[str] = field(
+        default=None,
+        metadata={"help": "Column of example ids, kept through loading and recorded with acquired examples; "
+                  "default: 'id' when the data has it, GoEmotions' comment id, else the row number in the file."},
+    )
+    encoding: str = field(default="utf-8", metadata={"help": "Text encoding of local data files (e.g. latin-1)."})
     label_names_file: Optional[str] = field(
         default=None,
         metadata={"help": "Text file with one label name per line; default: the data's own list or all labels seen."},
