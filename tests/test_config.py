@@ -55,3 +55,11 @@ def test_shipped_configs_parse():
     paper = parse_config(["--config", "configs/paper.yaml"])
     assert (paper.training.learning_rate, paper.training.num_train_epochs, paper.data.max_length) == (2e-5, 20, 512)
     assert paper.model.model == "bert-base-uncased"
+    assert paper.al.strategy == "beal"  # the paper's strategy, as the file's comments say
+
+
+def test_data_reading_options():
+    config = parse_config(["--label_format", "multi_hot", "--id_column", "uid", "--encoding", "latin-1"])
+    assert (config.data.label_format, config.data.id_column, config.data.encoding) == ("multi_hot", "uid", "latin-1")
+    default = parse_config([])
+    assert (default.data.label_format, default.data.id_column, default.data.encoding) == ("auto", None, "utf-8")
