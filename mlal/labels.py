@@ -151,7 +151,11 @@ def detect_format(cells: _Cells, known: Optional[list[str]]) -> str:
 def _unused_ids_check(cells: _Cells, ids: set) -> None:
     top = max(ids)
     unused = top + 1 - len(ids)
-    if min(ids) < 0 or unused > 0:
+    if min(ids) < 0:
+        example = _first(cells, lambda items: any(_int_like(i) == min(ids) for i in items))
+        raise UsageError(f"label id {min(ids)} is negative ({example}); fix the data, or pass --label_format names "
+                         "if the numbers are label names")
+    if unused > 0:
         example = _first(cells, lambda items: any(_int_like(i) == top for i in items))
         raise UsageError(f"numeric labels as ids would make {top + 1} labels (0..{top}) of which {unused} never "
                          f"occur ({example}); pass --label_format names if they are codes, or give the label list "

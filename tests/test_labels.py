@@ -136,3 +136,8 @@ def test_label_count_and_most_frequent_labels_are_logged(tmp_path, caplog):
 def test_frequent_labels_line_by_hand():
     y = np.array([[1, 0, 1], [0, 0, 1]])
     assert frequent_labels_line(["x", "y", "z"], y, k=2) == "3 labels; most frequent: z (2), x (1)"
+
+
+def test_negative_ids_are_refused():
+    with pytest.raises(UsageError, match=r"label id -1 is negative \(f, line 2: labels \[-1\]\)"):
+        _parse([[0, 1], [-1]])
