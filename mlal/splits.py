@@ -50,7 +50,8 @@ def _covering_rows(y: np.ndarray, size: int, rng: np.random.Generator, keep_in_r
         if covered[label] or left[label] <= keep_in_rest:
             continue
         rows = np.flatnonzero(y[:, label] & ~taken)
-        rows = rows[~y[rows][:, left <= keep_in_rest].any(axis=1)]  # would take another label's last positive
+        scarce = np.flatnonzero(left <= keep_in_rest)  # labels down to their last kept positive(s)
+        rows = rows[~y[np.ix_(rows, scarce)].any(axis=1)]
         if rows.size:
             taken[rows[0]], covered = True, covered | y[rows[0]]
             left = left - y[rows[0]]
