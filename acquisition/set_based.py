@@ -59,19 +59,26 @@ class MaximumMarginReduction(ScoringStrategy):
         return ((1.0 - signs * f) / 2.0).sum(axis=1)
 
 
-def separation_margin(probs: np.ndarray) -> np.ndarray:
-    """sepmargin = min_{j in yhat+} f_j - max_{j in yhat-} f_j with f = 2p - 1 and yhat+ = {j: f_j > 0}.
+MARGIN_FLOOR = 1e-6  # about 8 float32 steps of f = 2p - 1 at the threshold (2**-23 = 1.2e-7)
 
-    When no label is positive the most probable one is taken as positive (a prediction has at least
-    one label); when every label is positive the negative side is f = -1. The result is >= 0.
+
+def separation_margin(probs: np.ndarray) -> np.ndarray:
+    """sepmargin = min_{j in yhat+} f_j - max_{j in yhat-} f_j, f = 2p - 1, yhat+ = {j: p_j > 0.5} (Li & Guo 2013).
+
+    An empty side sits at the threshold, f = 0 (p = 0.5): a row with no predicted label has
+    sepmargin = 0 - max_j f_j = 1 - 2 max_j p_j, a row with every label predicted has min_j f_j.
+    So sepmargin >= min_j |f_j| is small only when some label is near the threshold: a confident
+    all-negative row, e.g. p = (0, 0, 0, 0), has sepmargin 1 (certain), not the gap between its
+    two largest probabilities (0 when they tie, which would rank it as the most uncertain row of the
+    pool). The prediction rule p > 0.5 is the one LCI uses (:class:`AdaptiveActiveLearning`).
+    Computed in float64 (f is exact near the threshold). Result in [0, 2].
     """
-    f = 2.0 * probs - 1.0
+    f = 2.0 * np.asarray(probs, dtype=np.float64) - 1.0
     positive = f > 0
-    none_positive = ~positive.any(axis=1)
-    positive[none_positive, np.argmax(f[none_positive], axis=1)] = True
-    lowest_positive = np.where(positive, f, np.inf).min(axis=1)
-    highest_negative = np.where(~positive, f, -np.inf).max(axis=1)
-    highest_negative = np.where(np.isfinite(highest_negative), highest_negative, -1.0)
+    lowest_positive = np.where(positive, f, np.inf).min(axis=1, initial=np.inf)
+    highest_negative = np.where(positive, -np.inf, f).max(axis=1, initial=-np.inf)
+    lowest_positive = np.where(np.isfinite(lowest_positive), lowest_positive, 0.0)
+    highest_negative = np.where(np.isfinite(highest_negative), highest_negative, 0.0)
     return lowest_positive - highest_negative
 
 
@@ -79,9 +86,15 @@ def separation_margin(probs: np.ndarray) -> np.ndarray:
 class AdaptiveActiveLearning(ScoringStrategy):
     """Adaptive active learning (Li & Guo 2013, IJCAI).
 
-    u(x) = 1 / sepmargin(x) (max-margin prediction uncertainty, see :func:`separation_margin`),
+    u(x) = 1 / max(sepmargin(x), 1e-6) (max-margin prediction uncertainty, see :func:`separation_margin`),
     c(x) = | sum_j yhat_j - c_bar | (label cardinality inconsistency),
-    score = u(x)^beta * c(x)^(1 - beta).
+    score = u(x)^beta * c(x)^(1 - beta), with yhat_j = 1[p_j > 0.5] in both terms.
+    Empty sides: sepmargin puts a missing positive or negative side at the threshold f = 0, so a row
+    with no predicted label counts as 0 labels in c(x) and as certain as its most probable label is
+    far from 0.5 in u(x) (the same rule in both terms). Floor: sepmargin is 0 only when a label sits
+    exactly at p = 0.5; the floor 1e-6 lies above float32 resolution at the threshold (1.2e-7), so
+    margins that differ only by float32 rounding tie at the floor (then LCI and the seeded hash order
+    them) instead of one rounding error deciding the top of the ranking.
     Deviation: the paper picks beta in {0, 0.1, ..., 1} each round by retraining on candidates;
     we use a fixed, configurable beta (default 0.5), which costs no extra training.
     """
@@ -95,8 +108,8 @@ class AdaptiveActiveLearning(ScoringStrategy):
         self.beta = adaptive_beta
 
     def score(self, inputs: AcquisitionInput) -> np.ndarray:
-        probs = inputs.pool.probs
-        uncertainty = 1.0 / np.maximum(separation_margin(probs), 1e-6)
+        probs = np.asarray(inputs.pool.probs, dtype=np.float64)
+        uncertainty = 1.0 / np.maximum(separation_margin(probs), MARGIN_FLOOR)
         inconsistency = np.abs((probs > 0.5).sum(axis=1) - _mean_cardinality(inputs.labeled_targets))
         return uncertainty**self.beta * inconsistency ** (1.0 - self.beta)
 
