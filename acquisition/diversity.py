@@ -58,7 +58,7 @@ class BADGE(Strategy):
     summary = "multi-label BADGE: k-means++ over gradient embeddings (p - yhat) x h, never materialised"
     needs = Needs(embeddings=True)
 
-    def select(self, inputs: AcquisitionInput, k: int, random_state: int = 0) -> Selection:
+    def _select(self, inputs: AcquisitionInput, k: int, random_state: int) -> Selection:
         probs = inputs.pool.probs.astype(np.float64)
         h = np.asarray(inputs.pool.embeddings)  # kept in its dtype: an (N, D) float64 copy is GBs at N = 1M
         r = probs - (probs > 0.5)
@@ -98,7 +98,7 @@ class CoreSet(Strategy):
     summary = "greedy k-center on embeddings, labeled set as initial centers"
     needs = Needs(embeddings=True, labeled_outputs=True)
 
-    def select(self, inputs: AcquisitionInput, k: int, random_state: int = 0) -> Selection:
+    def _select(self, inputs: AcquisitionInput, k: int, random_state: int) -> Selection:
         h = np.asarray(inputs.pool.embeddings)
         centers = np.asarray(inputs.labeled.embeddings, dtype=h.dtype) if inputs.labeled is not None else h[:0]
         nearest = _squared_distances_to_set(h, centers)
@@ -135,7 +135,7 @@ class ClusterMargin(Strategy):
     def __init__(self, cluster_margin_factor: int = 10):
         self.candidates_factor = max(1, int(cluster_margin_factor))
 
-    def select(self, inputs: AcquisitionInput, k: int, random_state: int = 0) -> Selection:
+    def _select(self, inputs: AcquisitionInput, k: int, random_state: int) -> Selection:
         from sklearn.cluster import AgglomerativeClustering
 
         ids = inputs.pool_ids

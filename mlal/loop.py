@@ -16,7 +16,7 @@ from typing import Callable, Optional
 import numpy as np
 from transformers import set_seed
 
-from acquisition import AcquisitionInput, Needs, get_strategy
+from acquisition import AcquisitionInput, AcquisitionInputError, Needs, get_strategy
 
 from .config import ExperimentConfig
 from .data import MultiLabelData, load_multilabel_data
@@ -320,7 +320,10 @@ def _run_round(config, state, commit, recorder, strategy, model, model_config, t
             labeled=arrays_to_outputs("labeled_", pool),
         )
         # Acquisition runs once, on the main process; the others receive its choice.
-        selection = strategy.select(inputs, query, random_state=seed * 1000 + round_index) if is_main_process() else None
+        try:
+            selection = strategy.select(inputs, query, random_state=seed * 1000 + round_index) if is_main_process() else None
+        except AcquisitionInputError as exc:
+            raise UsageError(f"round {round_index}: {exc}") from None
         positions, selected_scores = broadcast(None if selection is None else (selection.positions, selection.scores))
         selected_ids = inputs.pool_ids[positions]
         partial["record"]["pool_scored"] = int(len(inputs.pool_ids))

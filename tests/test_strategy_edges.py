@@ -1,0 +1,161 @@
+"""Every strategy at the edges: all-negative rows (adaptive), saturated float32 probabilities,
+non-finite outputs, bad batch sizes and missing declared outputs."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from test_strategies import ALL, make_inputs, random_inputs
+
+from acquisition import AcquisitionInput, AcquisitionInputError, MCDropoutStats, ModelOutputs, get_strategy
+from acquisition.base import binary_entropy
+from acquisition.set_based import separation_margin
+
+
+# ------------------------------------------------------------------ adaptive: all-negative rows
+def test_adaptive_issue_repro_by_hand():
+    probs = np.array([[0, 0, 0, 0], [0.49, 0.01, 0.01, 0.01]])
+    inputs = make_inputs(probs, labeled_targets=np.array([[1, 0, 0, 0], [0, 1, 0, 0]]))  # mean cardinality 1
+    # No label has p > 0.5 in either row: the positive side is empty and sits at the threshold f = 0.
+    # Row 0: f = -1 everywhere -> sepmargin = 0 - (-1) = 1, u = 1; LCI = |0 - 1| = 1 -> score sqrt(1 * 1) = 1.
+    # Row 1: max f = 2 * .49 - 1 = -.02 -> sepmargin = .02, u = 50; LCI = 1 -> score sqrt(50).
+    assert separation_margin(probs) == pytest.approx([1.0, 0.02])
+    scores = get_strategy("adaptive").score(inputs)
+    assert scores == pytest.approx([1.0, np.sqrt(50.0)])
+    assert get_strategy("adaptive").select(inputs, 1).positions.tolist() == [1]
+
+
+def test_adaptive_ignores_ties_between_the_two_largest_probabilities():
+    # Two equal top probabilities far from the threshold are certain, not maximally uncertain.
+    probs = np.array([[0.09129, 0.09129, 0.01], [0.45, 0.2, 0.01], [0.9, 0.1, 0.05]], dtype=np.float32)
+    inputs = make_inputs(probs, labeled_targets=np.array([[1, 0, 0], [0, 1, 1]]))  # mean cardinality 1.5
+    margins = separation_margin(probs)
+    assert margins == pytest.approx([1 - 2 * 0.09129, 0.1, 0.8 + 0.8], rel=1e-6)
+    scores = get_strategy("adaptive").score(inputs)
+    assert scores == pytest.approx(np.sqrt([1.5 / margins[0], 1.5 / margins[1], 0.5 / margins[2]]), rel=1e-6)
+
+
+def test_adaptive_floor_ties_float32_rounding_at_the_threshold():
+    # p = 0.5 exactly and one float32 step above it: both margins are below the 1e-6 floor, so the
+    # rows tie in u and LCI decides (row 1 predicts one more label, closer to the mean of 1).
+    probs = np.array([[0.5, 0.1], [np.nextafter(np.float32(0.5), np.float32(1)), 0.1]], dtype=np.float32)
+    scores = get_strategy("adaptive").score(make_inputs(probs, labeled_targets=np.array([[1, 0]])))
+    assert scores == pytest.approx([np.sqrt(1e6 * 1.0), 0.0])
+
+
+# ------------------------------------------------------------------ saturated probabilities
+def test_binary_entropy_of_float32_saturated_probabilities_is_finite():
+    h = binary_entropy(np.array([0.0, 1.0, 0.5], dtype=np.float32))
+    assert np.isfinite(h).all() and h[:2] == pytest.approx([0, 0], abs=1e-9) and h[2] == pytest.approx(np.log(2))
+
+
+def saturated_inputs(dtype, seed=0):
+    """Random inputs whose pool probabilities (and MC passes) hold exact 0s and 1s, in ``dtype``."""
+    rng = np.random.default_rng(seed)
+    base = random_inputs(seed=seed)
+    n, n_labels = base.pool.probs.shape
+    passes = rng.random((4, n, n_labels))
+    passes[:, rng.random((n, n_labels)) < 0.3] = 1.0
+    passes[:, rng.random((n, n_labels)) < 0.3] = 0.0
+    passes = passes.astype(np.float32).astype(np.float64)  # MC statistics are float64 sums in the loop
+    probs = passes.mean(0).astype(np.float32)  # the deterministic pass is float32 in the loop
+    probs[:5] = 1.0  # rows with every label saturated
+    probs[5:10] = 0.0
+    labeled_probs = base.labeled.probs.astype(np.float32)
+    labeled_probs[0] = 1.0
+    return make_inputs(probs.astype(dtype), base.labeled_targets, ids=base.pool_ids, embeddings=base.pool.embeddings,
+                       passes=passes, labeled_probs=labeled_probs.astype(dtype),
+                       labeled_embeddings=base.labeled.embeddings)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_float32_saturated_probabilities_give_finite_scores_and_the_float64_batch(name):
+    as32, as64 = saturated_inputs(np.float32), saturated_inputs(np.float64)
+    a = get_strategy(name, random_state=1).select(as32, 15, random_state=2)
+    b = get_strategy(name, random_state=1).select(as64, 15, random_state=2)
+    assert np.isfinite(a.scores).all()
+    if a.all_scores is not None:
+        assert np.isfinite(a.all_scores).all()
+        np.testing.assert_array_equal(a.all_scores, b.all_scores)
+    assert a.positions.tolist() == b.positions.tolist()
+
+
+# ------------------------------------------------------------------ non-finite outputs, bad k, missing outputs
+def with_nan(inputs, where):
+    pool, mc = inputs.pool, inputs.pool.mc
+    if where == "probs":
+        probs = inputs.pool.probs.copy()
+        probs[[3, 17], 1] = np.nan
+        return replace(inputs, pool=replace(pool, probs=probs))
+    if where == "embeddings":
+        embeddings = pool.embeddings.copy()
+        embeddings[17, 0] = np.inf
+        return replace(inputs, pool=replace(pool, embeddings=embeddings))
+    mean_probs = mc.mean_probs.copy()
+    mean_probs[17, 2] = np.nan
+    return replace(inputs, pool=replace(pool, mc=replace(mc, mean_probs=mean_probs)))
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_non_finite_probabilities_raise_one_error_naming_rows_and_cause(name):
+    inputs = with_nan(random_inputs(), "probs")
+    with pytest.raises(AcquisitionInputError, match=r"2 row\(s\): position 3 \(id 1003\), 17 \(id 1017\).*diverged"):
+        get_strategy(name).select(inputs, 5)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_non_finite_outputs_a_strategy_uses_raise(name):
+    strategy = get_strategy(name)
+    for where, used in (("embeddings", strategy.needs.embeddings), ("mc", strategy.needs.mc_dropout)):
+        inputs = with_nan(random_inputs(), where)
+        if used:
+            with pytest.raises(AcquisitionInputError, match=r"position 17 \(id 1017\).*fp16 overflow"):
+                strategy.select(inputs, 5)
+        else:  # outputs the strategy does not read do not matter
+            assert len(strategy.select(inputs, 5).positions) == 5
+
+
+@pytest.mark.parametrize("name", ALL)
+@pytest.mark.parametrize("k", [0, -3, 61, 2.5])
+def test_bad_batch_size_raises(name, k):
+    with pytest.raises(AcquisitionInputError, match=r"batch size k=.* must be an integer in \[1, 60\]"):
+        get_strategy(name).select(random_inputs(), k)
+
+
+def test_error_is_a_value_error():
+    assert issubclass(AcquisitionInputError, ValueError)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_missing_declared_outputs_raise(name):
+    strategy = get_strategy(name)
+    full = random_inputs()
+    cases = {
+        "mc_dropout": replace(full, pool=replace(full.pool, mc=None)),
+        "embeddings": replace(full, pool=replace(full.pool, embeddings=None)),
+        "labeled_outputs": replace(full, labeled=None),
+    }
+    for need, inputs in cases.items():
+        if getattr(strategy.needs, need):
+            with pytest.raises(AcquisitionInputError, match="declares in its Needs and did not get"):
+                strategy.select(inputs, 5)
+        else:
+            assert len(strategy.select(inputs, 5).positions) == 5
+
+
+def test_coreset_without_labeled_embeddings_raises():
+    full = random_inputs()
+    inputs = replace(full, labeled=replace(full.labeled, embeddings=None))
+    with pytest.raises(AcquisitionInputError, match=r"labeled-set embeddings"):
+        get_strategy("coreset").select(inputs, 5)
+
+
+def test_probabilities_outside_unit_interval_raise():
+    inputs = random_inputs()
+    logits = replace(inputs, pool=replace(inputs.pool, probs=inputs.pool.probs * 4 - 2))
+    with pytest.raises(AcquisitionInputError, match="outside \\[0, 1\\].*not logits"):
+        get_strategy("entropy").select(logits, 5)
+
+
+def test_mc_stats_type_is_unchanged():  # the loop's arrays still round-trip through MCDropoutStats
+    assert isinstance(random_inputs().pool.mc, MCDropoutStats) and AcquisitionInput and ModelOutputs
