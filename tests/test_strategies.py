@@ -77,7 +77,7 @@ def test_mmc_by_hand_with_constant_cardinality():
     inputs = make_inputs(P[:3], labeled_targets=np.array([[1, 0], [0, 1]]), labeled_probs=np.full((2, 2), 0.5))
     # k_hat = 1: yhat = +1 on the top label. Row 0: f = [0, .8], yhat = [-1, 1] -> (1 - 0)/2 + (1 - .8)/2 = .6
     # row 1: f = [-.6, .2], yhat = [-1, 1] -> .2 + .4 = .6; row 2: f = [.98, -.98], yhat = [1, -1] -> .01 + .01
-    assert get_strategy("mmc").score(inputs) == pytest.approx([0.6, 0.6, 0.02])
+    assert get_strategy("mmc", mmc_decision="linear").score(inputs) == pytest.approx([0.6, 0.6, 0.02])
 
 
 def test_mmc_fits_label_count_from_sorted_probabilities():
@@ -87,7 +87,7 @@ def test_mmc_fits_label_count_from_sorted_probabilities():
     inputs = make_inputs(pool, labeled_targets=labeled_targets, labeled_probs=labeled_probs)
     assert get_strategy("mmc").predicted_cardinality(inputs).tolist() == [2, 1]
     # row 0, k_hat = 2: yhat = [-1, 1, 1], f = [-.9, -.04, -.06] -> (1-.9)/2 + (1+.04)/2 + (1+.06)/2 = 1.1
-    assert get_strategy("mmc").score(inputs)[0] == pytest.approx(1.1)
+    assert get_strategy("mmc", mmc_decision="linear").score(inputs)[0] == pytest.approx(1.1)
 
 
 def test_adaptive_by_hand():

@@ -210,3 +210,29 @@ def test_cvirs_scores_identical_to_the_reference_implementation(n_labels, seed):
     np.testing.assert_allclose(scores, reference, rtol=1e-12, atol=0)  # equal up to BLAS rounding of the @ weights
     ids = np.arange(3000)  # the same batch once rounding below 1e-9 is set aside (ties then go to the seeded hash)
     assert np.array_equal(top_k(np.round(scores, 9), ids, 100, 0), top_k(np.round(reference, 9), ids, 100, 0))
+
+
+# ------------------------------------------------------------------ mmc: the decision value f
+def test_mmc_logit_decision_values_by_hand():
+    probs = np.array([[0.5, 0.9], [0.2, 0.6], [0.99, 0.01]])
+    inputs = make_inputs(probs, labeled_targets=np.array([[1, 0], [0, 1]]), labeled_probs=np.full((2, 2), 0.5))
+    # k_hat = 1. Row 0: yhat = [-1, 1], f = [0, ln 9] -> (1 - 0)/2 + (1 - ln 9)/2 = 1 - ln(9)/2.
+    # Row 1: yhat = [-1, 1], f = [ln(.2/.8), ln(.6/.4)] -> (1 - ln 4)/2 + (1 - ln 1.5)/2 = 1 - ln(6)/2.
+    # Row 2: yhat = [1, -1], f = [ln 99, -ln 99] -> 2 (1 - ln 99)/2 = 1 - ln 99.
+    expected = [1 - np.log(9) / 2, 1 - np.log(6) / 2, 1 - np.log(99)]
+    assert get_strategy("mmc").score(inputs) == pytest.approx(expected)
+    assert get_strategy("mmc", mmc_decision="logit").score(inputs) == pytest.approx(expected)
+    assert get_strategy("mmc", mmc_decision="linear").score(inputs) == pytest.approx([0.6, 0.6, 0.02])
+
+
+def test_mmc_logit_saturates_at_float32_resolution():
+    probs = np.array([[1.0, 0.0], [0.7, 0.3]], dtype=np.float32)
+    inputs = make_inputs(probs, labeled_targets=np.array([[1, 0], [0, 1]]), labeled_probs=np.full((2, 2), 0.5))
+    cap = np.log((1 - 2.0**-24) / 2.0**-24)  # 16.64
+    # Row 0: yhat = [1, -1], f = [cap, -cap] -> 1 - cap; row 1: f = [ln(7/3), -ln(7/3)] -> 1 - ln(7/3).
+    assert get_strategy("mmc").select(inputs, 2).all_scores == pytest.approx([1 - cap, 1 - np.log(7 / 3)], rel=1e-6)
+
+
+def test_mmc_rejects_unknown_decision():
+    with pytest.raises(ValueError, match="mmc_decision must be 'logit' or 'linear'"):
+        get_strategy("mmc", mmc_decision="svm")
