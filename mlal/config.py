@@ -142,6 +142,10 @@ class ActiveLearningArguments:
     cluster_margin_factor: int = field(
         default=10, metadata={"help": "cluster_margin: candidates = this factor x query size, lowest margins."}
     )
+    cluster_margin_threshold: Optional[float] = field(
+        default=None, metadata={"help": "cluster_margin: average-linkage distance threshold epsilon (embedding "
+                                "units); default: cut the tree where query-size clusters remain."}
+    )
     loss: str = field(
         default="bce",
         metadata={

@@ -154,6 +154,7 @@ def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print)
         strategy = get_strategy(
             al.strategy, random_state=seed, margin_aggregation=al.margin_aggregation, adaptive_beta=al.adaptive_beta,
             beal_variant=al.beal_variant, cluster_margin_factor=al.cluster_margin_factor, mmc_decision=al.mmc_decision,
+            cluster_margin_threshold=al.cluster_margin_threshold,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None

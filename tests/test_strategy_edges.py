@@ -236,3 +236,48 @@ def test_mmc_logit_saturates_at_float32_resolution():
 def test_mmc_rejects_unknown_decision():
     with pytest.raises(ValueError, match="mmc_decision must be 'logit' or 'linear'"):
         get_strategy("mmc", mmc_decision="svm")
+
+
+# ------------------------------------------------------------------ cluster_margin as Citovsky et al.
+def three_clusters():
+    """Tight groups of 2, 3 and 5 points, 10 apart; every point is a candidate (factor 10, k >= 1)."""
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 0, 0], [10.0, 0, 0], [0, 10.0, 0]])
+    sizes = [2, 3, 5]
+    embeddings = np.concatenate([c + 0.01 * rng.normal(size=(s, 3)) for c, s in zip(centres, sizes)])
+    group = np.repeat([0, 1, 2], sizes)
+    probs = np.clip(0.3 + 0.02 * rng.random((10, 2)), 0, 1)
+    return make_inputs(probs, embeddings=embeddings, ids=np.arange(50, 60)), group
+
+
+@pytest.mark.parametrize("neighbors", [0, 3])
+@pytest.mark.parametrize("threshold", [None, 1.0])
+def test_cluster_margin_finds_the_three_groups(threshold, neighbors):
+    inputs, group = three_clusters()
+    strategy = get_strategy("cluster_margin", cluster_margin_threshold=threshold, cluster_margin_neighbors=neighbors)
+    clusters = strategy.cluster(inputs.pool.embeddings, 3)  # default: cut where k = 3 clusters remain
+    assert len(set(zip(clusters, group))) == 3 == len(set(clusters))  # the three groups, exactly
+    assert sorted(group[strategy.select(inputs, 3, random_state=0).positions]) == [0, 1, 2]
+
+
+def test_cluster_margin_round_robin_from_the_smallest_cluster():
+    inputs, group = three_clusters()
+    strategy = get_strategy("cluster_margin", cluster_margin_threshold=1.0)  # the groups, whatever k
+    # k = 4: pass 1 takes one from each cluster, smallest first (2, then 3, then 5); pass 2 the other member
+    # of the 2-cluster.
+    selection = strategy.select(inputs, 4, random_state=0)
+    assert group[selection.positions].tolist() == [0, 1, 2, 0]
+    # k = 7: pass 2 continues with the 3- and 5-clusters; pass 3 with the 3-cluster (2 exhausted), then the 5-cluster
+    assert group[strategy.select(inputs, 7, random_state=0).positions].tolist() == [0, 1, 2, 0, 1, 2, 1]
+
+
+def test_cluster_margin_draws_at_random_within_a_cluster():
+    inputs, group = three_clusters()
+    strategy = get_strategy("cluster_margin", cluster_margin_threshold=1.0)
+    picks = {int(strategy.select(inputs, 3, random_state=seed).positions[2]) for seed in range(12)}
+    assert len(picks) > 1 and all(group[p] == 2 for p in picks)  # several members of the 5-cluster, not the best one
+
+
+def test_cluster_margin_rejects_bad_threshold():
+    with pytest.raises(ValueError, match="cluster_margin_threshold must be positive"):
+        get_strategy("cluster_margin", cluster_margin_threshold=0.0)
