@@ -171,7 +171,8 @@ def check_inputs(inputs: AcquisitionInput, k: int, needs: Needs, name: str = "st
     probs = np.asarray(pool.probs)
     if probs.size and (probs.min() < 0 or probs.max() > 1):
         rows = np.flatnonzero(((probs < 0) | (probs > 1)).any(axis=1))
-        raise AcquisitionInputError(f"{name}: pool probabilities outside [0, 1] in {len(rows)} row(s), first at position "
+        raise AcquisitionInputError(f"{name}: pool probabilities outside [0, 1] in {len(rows)} row(s), first at "
+                                    "position "
                                     f"{rows[0]} (id {ids[rows[0]]}); pass sigmoid probabilities, not logits")
 
 

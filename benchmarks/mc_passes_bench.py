@@ -119,21 +119,24 @@ def main() -> None:
                                           pool_ids=pool_ids, labeled_targets=targets[labeled])
                 for name in ("bald", "beal"):
                     scores.setdefault(name, []).append(get_strategy(name).score(inputs))
-                    batches.setdefault(name, []).append(set(get_strategy(name).select(inputs, args.query).positions.tolist()))
+                    batch = get_strategy(name).select(inputs, args.query).positions
+                    batches.setdefault(name, []).append(set(batch.tolist()))
             seconds = np.mean([det + pass_seconds[:passes].sum() for _, _, pass_seconds, det in runs])
             rows.append({"mode": mode, "passes": passes, "seconds": float(seconds),
                          **{f"{n}_overlap": len(b[0] & b[1]) / args.query for n, b in batches.items()},
                          **{f"{n}_spearman": float(spearmanr(*s)[0]) for n, s in scores.items()}})
             print(rows[-1], flush=True)
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, {args.threads} torch thread(s), Python {platform.python_version()}"
+    machine = (f"{platform.machine()}, {os.cpu_count()} cores, {args.threads} torch thread(s), "
+               f"Python {platform.python_version()}")
     print(f"command: python {' '.join(sys.argv)}\nmachine: {machine}\nMiniLM-L6 fine-tuned on {args.labeled} examples "
           f"({fit['seconds']:.0f} s); pool {args.pool}; seeds 1 and 2; seconds = deterministic pass + first T passes "
           f"(mean of the two seeds)\n")
-    print(f"| mode | T | seconds | bald top-{args.query} overlap | bald Spearman | beal top-{args.query} overlap | beal Spearman |")
+    print(f"| mode | T | seconds | bald top-{args.query} overlap | bald Spearman | beal top-{args.query} overlap "
+          "| beal Spearman |")
     print("|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['mode']} | {r['passes']} | {r['seconds']:.1f} | {r['bald_overlap']:.2f} | {r['bald_spearman']:.3f} | "
-              f"{r['beal_overlap']:.2f} | {r['beal_spearman']:.3f} |")
+        print(f"| {r['mode']} | {r['passes']} | {r['seconds']:.1f} | {r['bald_overlap']:.2f} | "
+              f"{r['bald_spearman']:.3f} | {r['beal_overlap']:.2f} | {r['beal_spearman']:.3f} |")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"command": sys.argv, "machine": machine, "fit_seconds": fit["seconds"], "rows": rows},
