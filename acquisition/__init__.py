@@ -11,6 +11,7 @@ from . import bayesian  # noqa: F401,I001
 from . import diversity  # noqa: F401,I001
 from .base import (
     AcquisitionInput,
+    AcquisitionInputError,
     MCDropoutStats,
     ModelOutputs,
     Needs,
@@ -24,6 +25,6 @@ from .base import (
 from .registry import STRATEGIES, get_strategy, list_strategies, register
 
 __all__ = [
-    "AcquisitionInput", "MCDropoutStats", "ModelOutputs", "Needs", "STRATEGIES", "ScoringStrategy", "Selection",
-    "Strategy", "binary_entropy", "get_strategy", "list_strategies", "register", "stable_random", "top_k",
+    "AcquisitionInput", "AcquisitionInputError", "MCDropoutStats", "ModelOutputs", "Needs", "STRATEGIES",
+    "ScoringStrategy", "Selection", "Strategy", "binary_entropy", "get_strategy", "list_strategies", "register", "stable_random", "top_k",
 ]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
-from scipy.stats import rankdata
 
 from .base import AcquisitionInput, Needs, ScoringStrategy
 from .registry import register
@@ -25,53 +26,82 @@ def _cardinality_features(probs: np.ndarray) -> np.ndarray:
     return ordered / np.maximum(ordered.sum(axis=1, keepdims=True), 1e-12)
 
 
+LOGIT_CLIP = 2.0**-24  # float32 resolution just below 1: sigmoid outputs saturate there in float32
+
+
+def decision_values(probs: np.ndarray, decision: str) -> np.ndarray:
+    """f_j per label from probabilities: 'logit' f = log p - log(1 - p), p clipped to [2^-24, 1 - 2^-24]
+    (|f| <= 16.6, symmetric, the same for float32 and float64 inputs); 'linear' f = 2p - 1 in [-1, 1]."""
+    probs = np.asarray(probs, dtype=np.float64)
+    if decision == "linear":
+        return 2.0 * probs - 1.0
+    p = np.clip(probs, LOGIT_CLIP, 1.0 - LOGIT_CLIP)
+    return np.log(p) - np.log1p(-p)
+
+
 @register
 class MaximumMarginReduction(ScoringStrategy):
     """Maximum loss reduction with maximal confidence, MMC (Yang et al. 2009, KDD).
 
     A logistic regression, fitted on the labeled set, predicts each sample's label count k_hat from
     its sorted, normalised probabilities; yhat_j = +1 for the k_hat most probable labels, else -1.
-    With f_j = 2 p_j - 1:  score = sum_j (1 - yhat_j f_j) / 2.
+    score = sum_j (1 - yhat_j f_j) / 2, f_j the classifier's decision value for label j:
+    mmc_decision="logit" (default): f_j = logit(p_j), the network's own pre-sigmoid output, the analogue
+    of the SVM decision value w.x + b in the paper (unbounded; a confident label that agrees with
+    yhat lowers the score by about |f_j| / 2); recovered from the stored probabilities, so it saturates
+    at |f| = 16.6 where float32 sigmoids round to 0 or 1 (:func:`decision_values`).
+    mmc_decision="linear": f_j = 2 p_j - 1, which bounds each label's term to [0, 1] (this project's
+    default before; on random pools the two readings share only 22-26 of 100 picks).
     """
 
     name = "mmc"
-    summary = "maximum margin reduction: sum_j (1 - yhat_j f_j)/2, label count from a logistic regression"
+    summary = "maximum margin reduction: sum_j (1 - yhat_j f_j)/2, f = logit(p) (default) or 2p - 1"
     needs = Needs(labeled_outputs=True)
 
-    def __init__(self, random_state: int = 0):
+    def __init__(self, random_state: int = 0, mmc_decision: str = "logit"):
+        if mmc_decision not in ("logit", "linear"):
+            raise ValueError(f"mmc_decision must be 'logit' or 'linear', got {mmc_decision!r}")
         self.random_state = random_state
+        self.decision = mmc_decision
 
     def predicted_cardinality(self, inputs: AcquisitionInput) -> np.ndarray:
         counts = inputs.labeled_targets.sum(axis=1).astype(int)
-        pool_features = _cardinality_features(inputs.pool.probs)
+        pool_features = _cardinality_features(np.asarray(inputs.pool.probs, dtype=np.float64))
         if len(np.unique(counts)) < 2:  # one class only: nothing to fit
             return np.full(len(pool_features), counts[0] if len(counts) else 1)
         from sklearn.linear_model import LogisticRegression
 
         model = LogisticRegression(max_iter=1000, random_state=self.random_state)
-        model.fit(_cardinality_features(inputs.labeled.probs), counts)
+        model.fit(_cardinality_features(np.asarray(inputs.labeled.probs, dtype=np.float64)), counts)
         return model.predict(pool_features).astype(int)
 
     def score(self, inputs: AcquisitionInput) -> np.ndarray:
         k_hat = self.predicted_cardinality(inputs)
-        signs = _top_k_sign_matrix(inputs.pool.probs, k_hat)
-        f = 2.0 * inputs.pool.probs - 1.0
+        signs = _top_k_sign_matrix(np.asarray(inputs.pool.probs, dtype=np.float64), k_hat)
+        f = decision_values(inputs.pool.probs, self.decision)
         return ((1.0 - signs * f) / 2.0).sum(axis=1)
 
 
-def separation_margin(probs: np.ndarray) -> np.ndarray:
-    """sepmargin = min_{j in yhat+} f_j - max_{j in yhat-} f_j with f = 2p - 1 and yhat+ = {j: f_j > 0}.
+MARGIN_FLOOR = 1e-6  # about 8 float32 steps of f = 2p - 1 at the threshold (2**-23 = 1.2e-7)
 
-    When no label is positive the most probable one is taken as positive (a prediction has at least
-    one label); when every label is positive the negative side is f = -1. The result is >= 0.
+
+def separation_margin(probs: np.ndarray) -> np.ndarray:
+    """sepmargin = min_{j in yhat+} f_j - max_{j in yhat-} f_j, f = 2p - 1, yhat+ = {j: p_j > 0.5} (Li & Guo 2013).
+
+    An empty side sits at the threshold, f = 0 (p = 0.5): a row with no predicted label has
+    sepmargin = 0 - max_j f_j = 1 - 2 max_j p_j, a row with every label predicted has min_j f_j.
+    So sepmargin >= min_j |f_j| is small only when some label is near the threshold: a confident
+    all-negative row, e.g. p = (0, 0, 0, 0), has sepmargin 1 (certain), not the gap between its
+    two largest probabilities (0 when they tie, which would rank it as the most uncertain row of the
+    pool). The prediction rule p > 0.5 is the one LCI uses (:class:`AdaptiveActiveLearning`).
+    Computed in float64 (f is exact near the threshold). Result in [0, 2].
     """
-    f = 2.0 * probs - 1.0
+    f = 2.0 * np.asarray(probs, dtype=np.float64) - 1.0
     positive = f > 0
-    none_positive = ~positive.any(axis=1)
-    positive[none_positive, np.argmax(f[none_positive], axis=1)] = True
-    lowest_positive = np.where(positive, f, np.inf).min(axis=1)
-    highest_negative = np.where(~positive, f, -np.inf).max(axis=1)
-    highest_negative = np.where(np.isfinite(highest_negative), highest_negative, -1.0)
+    lowest_positive = np.where(positive, f, np.inf).min(axis=1, initial=np.inf)
+    highest_negative = np.where(positive, -np.inf, f).max(axis=1, initial=-np.inf)
+    lowest_positive = np.where(np.isfinite(lowest_positive), lowest_positive, 0.0)
+    highest_negative = np.where(np.isfinite(highest_negative), highest_negative, 0.0)
     return lowest_positive - highest_negative
 
 
@@ -79,9 +109,15 @@ def separation_margin(probs: np.ndarray) -> np.ndarray:
 class AdaptiveActiveLearning(ScoringStrategy):
     """Adaptive active learning (Li & Guo 2013, IJCAI).
 
-    u(x) = 1 / sepmargin(x) (max-margin prediction uncertainty, see :func:`separation_margin`),
+    u(x) = 1 / max(sepmargin(x), 1e-6) (max-margin prediction uncertainty, see :func:`separation_margin`),
     c(x) = | sum_j yhat_j - c_bar | (label cardinality inconsistency),
-    score = u(x)^beta * c(x)^(1 - beta).
+    score = u(x)^beta * c(x)^(1 - beta), with yhat_j = 1[p_j > 0.5] in both terms.
+    Empty sides: sepmargin puts a missing positive or negative side at the threshold f = 0, so a row
+    with no predicted label counts as 0 labels in c(x) and as certain as its most probable label is
+    far from 0.5 in u(x) (the same rule in both terms). Floor: sepmargin is 0 only when a label sits
+    exactly at p = 0.5; the floor 1e-6 lies above float32 resolution at the threshold (1.2e-7), so
+    margins that differ only by float32 rounding tie at the floor (then LCI and the seeded hash order
+    them) instead of one rounding error deciding the top of the ranking.
     Deviation: the paper picks beta in {0, 0.1, ..., 1} each round by retraining on candidates;
     we use a fixed, configurable beta (default 0.5), which costs no extra training.
     """
@@ -95,18 +131,27 @@ class AdaptiveActiveLearning(ScoringStrategy):
         self.beta = adaptive_beta
 
     def score(self, inputs: AcquisitionInput) -> np.ndarray:
-        probs = inputs.pool.probs
-        uncertainty = 1.0 / np.maximum(separation_margin(probs), 1e-6)
+        probs = np.asarray(inputs.pool.probs, dtype=np.float64)
+        uncertainty = 1.0 / np.maximum(separation_margin(probs), MARGIN_FLOOR)
         inconsistency = np.abs((probs > 0.5).sum(axis=1) - _mean_cardinality(inputs.labeled_targets))
         return uncertainty**self.beta * inconsistency ** (1.0 - self.beta)
 
 
-def _entropy_of_counts(*counts: np.ndarray, total: float) -> np.ndarray:
-    out = 0.0
-    for count in counts:
-        q = count / total
-        out = out - np.where(q > 0, q * np.log(np.where(q > 0, q, 1.0)), 0.0)
-    return out
+@functools.lru_cache(maxsize=8)
+def _distance_table(n_labels: int) -> np.ndarray:
+    """d as a function of (|a|, |b|, n11), shape (L + 1,) * 3: the contingency counts of two binary vectors
+    are n11, n10 = |a| - n11, n01 = |b| - n11, n00 = L - |a| - |b| + n11 (impossible entries are 0)."""
+    size_a, size_b, n11 = np.ogrid[: n_labels + 1, : n_labels + 1, : n_labels + 1]
+    n10, n01 = size_a - n11, size_b - n11
+    n00 = n_labels - n11 - n10 - n01
+    valid = (n10 >= 0) & (n01 >= 0) & (n00 >= 0)
+    q = np.arange(n_labels + 1) / n_labels
+    minus_q_log_q = -np.where(q > 0, q * np.log(np.where(q > 0, q, 1.0)), 0.0)
+    term = lambda count: minus_q_log_q[np.clip(count, 0, n_labels)]  # noqa: E731
+    h_a, h_b = term(size_a) + term(n_labels - size_a), term(size_b) + term(n_labels - size_b)
+    h_ab = term(n11) + term(n10) + term(n01) + term(n00)
+    distance = np.divide(2 * h_ab - h_a - h_b, h_ab, out=np.zeros(h_ab.shape), where=h_ab > 1e-12)
+    return np.where(valid, np.where(n10 + n01 == n_labels, 1.0, distance), 0.0)
 
 
 def normalised_entropy_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -115,18 +160,38 @@ def normalised_entropy_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     From the 2x2 contingency counts of the two vectors over the L labels: d = (2 H(a, b) - H(a) - H(b)) / H(a, b)
     (variation of information over joint entropy); d = 1 where the Hamming distance is L (maximal), as in
     Reyes et al. (2018); d = 0 where both vectors are identical and constant (H(a, b) = 0).
+    The counts are integers, so d depends only on (|a|, |b|, n11 = <a, b>): one matrix product for n11
+    and a lookup in a precomputed (L + 1)^3 table (:func:`_distance_table`), no logarithm per pair.
     """
     n_labels = a.shape[1]
-    a, b = a.astype(np.float64), b.astype(np.float64)
-    n11 = a @ b.T
-    n10 = a.sum(1)[:, None] - n11
-    n01 = b.sum(1)[None, :] - n11
-    n00 = n_labels - n11 - n10 - n01
-    h_a = _entropy_of_counts(n11 + n10, n01 + n00, total=n_labels)
-    h_b = _entropy_of_counts(n11 + n01, n10 + n00, total=n_labels)
-    h_ab = _entropy_of_counts(n11, n10, n01, n00, total=n_labels)
-    distance = np.divide(2 * h_ab - h_a - h_b, h_ab, out=np.zeros_like(h_ab), where=h_ab > 1e-12)
-    return np.where(n10 + n01 == n_labels, 1.0, distance)
+    stride = n_labels + 1
+    base_a = a.sum(1).astype(np.int32) * np.int32(stride * stride)
+    base_b = b.sum(1).astype(np.int32) * np.int32(stride)
+    n11 = (a.astype(np.float32) @ b.T.astype(np.float32)).astype(np.int32)  # exact: integers <= L < 2**24
+    n11 += base_a[:, None]
+    n11 += base_b[None, :]
+    return np.take(_distance_table(n_labels).ravel(), n11)
+
+
+def mean_rank_uncertainty(margins: np.ndarray) -> np.ndarray:
+    """s(x) = (1/L) sum_j (N - tau_j(x)) / (N - 1), tau_j the average rank (1 = smallest) of x's margin
+    on label j, for an (N, L) margin matrix. All labels are sorted in one (L, N) argsort; tied margins
+    share the average rank of their group (as scipy.stats.rankdata(method="average")), which a loop over
+    the labels that have ties fills in; the ranks are summed per sample with one bincount."""
+    n, n_labels = margins.shape
+    transposed = np.ascontiguousarray(margins.T)
+    order = np.argsort(transposed, axis=1)
+    ordered = np.take_along_axis(transposed, order, axis=1)
+    tied = ordered[:, 1:] == ordered[:, :-1]
+    ranks = np.broadcast_to(np.arange(1, n + 1, dtype=np.float64), (n_labels, n))
+    if tied.any():
+        ranks = ranks.copy()
+        for j in np.flatnonzero(tied.any(axis=1)):  # at most L iterations, each vectorised over the pool
+            starts = np.flatnonzero(np.concatenate([[True], ~tied[j]]))
+            sizes = np.diff(np.append(starts, n))
+            ranks[j] = np.repeat(starts + (sizes + 1) / 2.0, sizes)  # positions s..s+c-1 -> ranks s+1..s+c
+    rank_sums = np.bincount(order.ravel(), weights=ranks.ravel(), minlength=n)
+    return (n * n_labels - rank_sums) / max(n - 1, 1) / n_labels
 
 
 @register
@@ -144,21 +209,32 @@ class CategoryVectorInconsistencyRanking(ScoringStrategy):
     summary = "Reyes et al.: rank-aggregated per-label margins x mean entropy distance to labeled label vectors"
 
     def score(self, inputs: AcquisitionInput) -> np.ndarray:
-        probs = inputs.pool.probs
+        probs = np.asarray(inputs.pool.probs, dtype=np.float64)
         n = len(probs)
-        uncertainty = np.zeros(n)
-        for j in range(probs.shape[1]):  # one label at a time keeps memory at O(N) per step
-            ranks = rankdata(_margins(probs[:, j]), method="average")  # ties share a rank: order-free
-            uncertainty += (n - ranks) / max(n - 1, 1)
-        uncertainty /= probs.shape[1]
-        predicted = (probs > 0.5).astype(np.int8)
-        patterns, inverse = np.unique(predicted, axis=0, return_inverse=True)
-        labeled, counts = np.unique(inputs.labeled_targets.astype(np.int8), axis=0, return_counts=True)
+        uncertainty = mean_rank_uncertainty(_margins(probs))  # all labels ranked in one pass
+        patterns, inverse = unique_rows(probs > 0.5)
+        labeled, labeled_inverse = unique_rows(inputs.labeled_targets > 0.5)
         if len(labeled) == 0:
             return uncertainty
+        counts = np.bincount(labeled_inverse, minlength=len(labeled))
         weights = counts / counts.sum()
         mean_distance = np.concatenate([  # chunks keep the (patterns x labeled) temporaries small
             normalised_entropy_distance(patterns[start:start + 1024], labeled) @ weights
             for start in range(0, len(patterns), 1024)
         ])
-        return uncertainty * mean_distance[np.ravel(inverse)]
+        return uncertainty * mean_distance[inverse]
+
+
+def unique_rows(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of a boolean (N, L) matrix as int8 (P, L), and the (N,) index of each row's pattern.
+
+    Rows are packed into ceil(L / 8) bytes (np.packbits) and compared as one opaque (void) value each,
+    a 1-D unique: several times faster than np.unique(axis=0) on the (N, L) matrix.
+    """
+    n, n_labels = binary.shape
+    if n == 0:
+        return np.zeros((0, n_labels), dtype=np.int8), np.zeros(0, dtype=np.int64)
+    packed = np.ascontiguousarray(np.packbits(binary, axis=1))
+    keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    return binary[first].astype(np.int8), np.ravel(inverse)

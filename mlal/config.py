@@ -145,8 +145,17 @@ class ActiveLearningArguments:
         default="label",
         metadata={"help": "beal: 'label' (mean per-label confidence) or 'set' (confidence of the whole label set)."},
     )
+    mmc_decision: str = field(
+        default="logit",
+        metadata={"help": "mmc: decision value f per label, 'logit' (log p/(1-p), the paper's SVM-decision-value "
+                  "reading) or 'linear' (2p - 1, bounded)."},
+    )
     cluster_margin_factor: int = field(
         default=10, metadata={"help": "cluster_margin: candidates = this factor x query size, lowest margins."}
+    )
+    cluster_margin_threshold: Optional[float] = field(
+        default=None, metadata={"help": "cluster_margin: average-linkage distance threshold epsilon (embedding "
+                                "units); default: cut the tree where query-size clusters remain."}
     )
     loss: str = field(
         default="bce",

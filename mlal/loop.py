@@ -16,7 +16,7 @@ from typing import Callable, Optional
 import numpy as np
 from transformers import set_seed
 
-from acquisition import AcquisitionInput, Needs, get_strategy
+from acquisition import AcquisitionInput, AcquisitionInputError, Needs, get_strategy
 
 from .config import ExperimentConfig
 from .data import MultiLabelData, load_multilabel_data
@@ -153,7 +153,8 @@ def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print)
     try:
         strategy = get_strategy(
             al.strategy, random_state=seed, margin_aggregation=al.margin_aggregation, adaptive_beta=al.adaptive_beta,
-            beal_variant=al.beal_variant, cluster_margin_factor=al.cluster_margin_factor,
+            beal_variant=al.beal_variant, cluster_margin_factor=al.cluster_margin_factor, mmc_decision=al.mmc_decision,
+            cluster_margin_threshold=al.cluster_margin_threshold,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
@@ -320,7 +321,10 @@ def _run_round(config, state, commit, recorder, strategy, model, model_config, t
             labeled=arrays_to_outputs("labeled_", pool),
         )
         # Acquisition runs once, on the main process; the others receive its choice.
-        selection = strategy.select(inputs, query, random_state=seed * 1000 + round_index) if is_main_process() else None
+        try:
+            selection = strategy.select(inputs, query, random_state=seed * 1000 + round_index) if is_main_process() else None
+        except AcquisitionInputError as exc:
+            raise UsageError(f"round {round_index}: {exc}") from None
         positions, selected_scores = broadcast(None if selection is None else (selection.positions, selection.scores))
         selected_ids = inputs.pool_ids[positions]
         partial["record"]["pool_scored"] = int(len(inputs.pool_ids))
