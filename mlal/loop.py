@@ -27,10 +27,9 @@ from .modeling import load_model, load_model_config, load_tokenizer
 from .distributed import barrier, broadcast, is_main_process, world_size
 from .faults import maybe_fail, set_context
 from .hub import FINAL_MODEL
-from .lock import FolderLock, LockHeld, describe
 from .preflight import check_model_loads, check_training_arguments
 from .results import STATISTICS, RunRecorder, now_iso
-from .run_folder import check_output_folder, check_writable, holds_run, remove_run, write_failure
+from .run_folder import check_output_folder, check_writable, holds_run, lock_run_folder, remove_run, write_failure
 from .state import RunState, arrays_to_outputs, config_differences, config_hash, outputs_to_arrays
 from .sampling import initial_labeled_ids, subsample_ids
 from .training import fine_tune, positive_weights
@@ -152,6 +151,8 @@ def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print)
     held: dict = {"lock": None, "output_dir": None}
     try:
         return _run_experiment(config, log, held)
+    except UsageError:
+        raise
     except Exception as exc:  # OSError, or safetensors' own error for a full disk
         failure = write_failure(exc, held["output_dir"]) if held["output_dir"] is not None else None
         if failure is None:
@@ -160,21 +161,6 @@ def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print)
     finally:
         if held["lock"] is not None:
             held["lock"].release()
-
-
-def _lock_run_folder(output_dir: Path, held: dict) -> None:
-    """Lock the run folder (main process only; the others learn whether it worked)."""
-    refusal = None
-    if is_main_process():
-        try:
-            held["lock"] = FolderLock(output_dir).acquire()
-        except UsageError as exc:
-            refusal = str(exc)
-    refusal = broadcast(refusal)
-    if refusal is not None:
-        raise LockHeld(refusal)
-    if held["lock"] is not None and held["lock"].stale:
-        logger.info("took over the stale lock of %s", describe(held["lock"].stale))
 
 
 def _state_bytes(output_dir: Path) -> bytes | None:
@@ -214,7 +200,7 @@ def _run_experiment(config: ExperimentConfig, log: Callable[[str], None], held: 
     check_writable(output_dir)
 
     # ---- from here on we write
-    _lock_run_folder(output_dir, held)
+    held["lock"] = lock_run_folder(output_dir)
     held["output_dir"] = output_dir
     if _state_bytes(output_dir) != seen:  # another run wrote the folder while we checked: read it again
         state = _resume_state(output_dir, config, config_dict)

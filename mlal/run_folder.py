@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
 import os
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Optional
 
+from .distributed import broadcast, is_main_process
 from .errors import UsageError
-from .lock import LOCK_NAME
+from .lock import LOCK_NAME, FolderLock, LockHeld, describe
+
+logger = logging.getLogger(__name__)
 
 # Everything a run (and --push_to_hub) writes in its folder; --overwrite removes these and nothing else.
 RUN_FILES = ("state.json", "statistics.json", "requirements-frozen.txt", LOCK_NAME)
@@ -141,3 +145,19 @@ def _saved_point(output_dir: Path) -> str:
         return (f"the run's last saved state is intact (round {payload['round']}, phase {payload['phase']}; "
                 "the failed write was discarded)")
     return "no state of this run had been saved yet (nothing earlier was touched)"
+
+
+def lock_run_folder(output_dir: Path) -> Optional[FolderLock]:
+    """Lock the run folder on the main process (None on the others, which learn whether it worked)."""
+    lock, refusal = None, None
+    if is_main_process():
+        try:
+            lock = FolderLock(output_dir).acquire()
+        except UsageError as exc:
+            refusal = str(exc)
+    refusal = broadcast(refusal)
+    if refusal is not None:
+        raise LockHeld(refusal)
+    if lock is not None and lock.stale:
+        logger.info("took over the stale lock of %s", describe(lock.stale))
+    return lock
