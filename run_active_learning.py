@@ -13,11 +13,14 @@ line; `--help` lists them all (Trainer's TrainingArguments included).
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import sys
 
 from mlal.errors import EXIT_USAGE, UsageError
+
+WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
 
 
 def push_final_model(config, statistics: dict) -> None:
@@ -27,13 +30,15 @@ def push_final_model(config, statistics: dict) -> None:
     import matplotlib.pyplot as plt
 
     from mlal.hub import prepare_upload_folder, push_folder
+    from mlal.lock import FolderLock
     from plotting import find_runs, learning_curves_figure, save_figure
 
     run_dir = Path(statistics["output_dir"])
-    figure = learning_curves_figure(find_runs([run_dir]))
-    png = save_figure(figure, run_dir / "figures", "learning_curves")[0]
-    plt.close(figure)
-    folder = prepare_upload_folder(run_dir, statistics, png)
+    with FolderLock(run_dir, purpose="Hub upload"):  # it writes figures/ and hub/ into the run folder
+        figure = learning_curves_figure(find_runs([run_dir]))
+        png = save_figure(figure, run_dir / "figures", "learning_curves")[0]
+        plt.close(figure)
+        folder = prepare_upload_folder(run_dir, statistics, png)
     url = push_folder(folder, config.training.hub_model_id, token=config.training.hub_token,
                       private=config.training.hub_private_repo)
     print(f"pushed {folder} to the Hub: {url}")
@@ -56,16 +61,23 @@ def main(argv: list[str] | None = None) -> int:
             for name, summary in list_strategies():
                 print(f"{name:<16} {summary}")
             return 0
+        from mlal.distributed import is_main_process
         from mlal.loop import run_experiment
 
         for index, config in enumerate(configs):
             if len(configs) > 1:
                 print(f"== sweep run {index + 1}/{len(configs)}: strategy {config.al.strategy}, seed {config.training.seed}")
             statistics = run_experiment(config)
-            if config.training.push_to_hub:
+            if config.training.push_to_hub and is_main_process():  # one upload, not one per process
                 push_final_model(config, statistics)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:  # a write outside a run's own handling (mlal.loop maps those): one line, exit 2
+        if exc.errno not in WRITE_ERRORS:
+            raise
+        print(f"error: {exc.strerror} ({exc.filename or 'writing'}); free some space or fix the folder's "
+              "permissions, then rerun the same command (finished runs are kept)", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted: rerun the same command to resume", file=sys.stderr)

@@ -206,12 +206,14 @@ class ExperimentConfig:
             for f in dataclasses.fields(self.training)
             if not f.name.startswith("_") and not f.name.endswith("token")  # never save secrets
         }
-        return {
+        from .redact import redact
+
+        return redact({
             "model": dataclasses.asdict(self.model),
             "data": dataclasses.asdict(self.data),
             "active_learning": dataclasses.asdict(self.al),
             "training": training,
-        }
+        })
 
 
 def _jsonable(value: Any) -> Any:
@@ -234,6 +236,11 @@ def build_parser():
     )
     parser.add_argument("--config", default=None, help="YAML file of option values (flat keys as on the command line).")
     parser.set_defaults(**TRAINER_DEFAULTS)
+    for action in parser._actions:
+        if "--hub_token" in action.option_strings:
+            action.help = ("Hub token for --push_to_hub. Prefer the HF_TOKEN environment variable or `hf auth login` "
+                           "(`huggingface-cli login`): a token on the command line can end up in your shell history. "
+                           "It is never saved, logged or uploaded.")
     return parser
 
 

@@ -2,7 +2,8 @@
 
 The folder that is uploaded holds the final model and tokenizer, ``README.md`` (the model card, with
 YAML metadata), the run's ``statistics.json`` and the learning-curve figure. Tokens come from
-``--hub_token`` or the usual Hugging Face login / ``HF_TOKEN``; they are never printed or saved.
+``HF_TOKEN``, ``hf auth login`` (``huggingface-cli login``) or ``--hub_token``; they are never printed,
+saved or uploaded (:mod:`mlal.redact` masks them in everything prepared for upload).
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from typing import Any, Optional
 
 import yaml
 
+from .redact import redact, redact_text
+
 FINAL_MODEL = "final_model"
+TEXT_SUFFIXES = {".json", ".md", ".txt", ".yaml", ".yml", ".jinja"}
 
 
 def _metric_rows(rounds: list[dict[str, Any]]) -> list[str]:
@@ -91,12 +95,18 @@ def prepare_upload_folder(run_dir: Path, statistics: dict[str, Any], figure: Opt
     if folder.exists():
         shutil.rmtree(folder)
     shutil.copytree(source, folder)
+    statistics = redact(statistics)
     (folder / "statistics.json").write_text(json.dumps(statistics, indent=2))
     figure_name = None
     if figure is not None and Path(figure).is_file():
         figure_name = Path(figure).name
         shutil.copy(figure, folder / figure_name)
     (folder / "README.md").write_text(build_model_card(statistics, figure_name))
+    for path in folder.rglob("*"):  # last guard: no token-like string leaves in any text file
+        if path.is_file() and path.suffix in TEXT_SUFFIXES:
+            text = path.read_text(errors="surrogateescape")
+            if redact_text(text) != text:
+                path.write_text(redact_text(text), errors="surrogateescape")
     return folder
 
 

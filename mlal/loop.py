@@ -27,7 +27,9 @@ from .modeling import load_model, load_model_config, load_tokenizer
 from .distributed import barrier, broadcast, is_main_process, world_size
 from .faults import maybe_fail, set_context
 from .hub import FINAL_MODEL
+from .preflight import check_model_loads, check_training_arguments
 from .results import STATISTICS, RunRecorder, now_iso
+from .run_folder import check_output_folder, check_writable, holds_run, lock_run_folder, remove_run, write_failure
 from .state import RunState, arrays_to_outputs, config_differences, config_hash, outputs_to_arrays
 from .sampling import initial_labeled_ids, subsample_ids
 from .training import fine_tune, positive_weights
@@ -75,6 +77,9 @@ def _validate(config: ExperimentConfig) -> None:
         (al.initial_sampling in ("random", "stratified"), "--initial_sampling must be 'random' or 'stratified'"),
         (al.loss in ("bce", "weighted_bce"), "--loss must be 'bce' or 'weighted_bce'"),
         (al.pool_subsample is None or al.pool_subsample >= 1, "--pool_subsample must be at least 1"),
+        (al.pool_subsample is None or al.rounds == 1 or al.pool_subsample >= al.query_size,
+         f"--pool_subsample {al.pool_subsample} is smaller than --query_size {al.query_size}: a round acquires only "
+         "from the scored subsample; raise --pool_subsample or lower --query_size"),
         (al.pool_fraction is None or 0 < al.pool_fraction <= 1, "--pool_fraction must be in (0, 1]"),
         (al.label_budget is None or al.label_budget >= al.initial_size, "--label_budget must be >= --initial_size"),
         (config.data.max_length >= 8, "--max_length must be at least 8"),
@@ -111,11 +116,7 @@ def _prepare_output_dir(config: ExperimentConfig, data: MultiLabelData) -> Path:
         output_dir = Path(config.training.output_dir)
     else:
         output_dir = default_output_dir(data.name, config.al.strategy, config.training.seed)
-    if output_dir.exists() and output_dir.is_file():
-        raise UsageError(f"--output_dir {output_dir} is a file; choose a folder")
-    if output_dir.exists() and any(output_dir.iterdir()) and not config.al.overwrite:
-        if not (output_dir / STATISTICS).exists() and not RunState(output_dir).exists():
-            raise UsageError(f"--output_dir {output_dir} is not empty and holds no run; choose an empty or new folder")
+    check_output_folder(output_dir)  # a file, or a folder of other files: refused, --overwrite or not
     return output_dir
 
 
@@ -143,8 +144,31 @@ def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print)
     """Run the whole experiment described by ``config``; return the statistics that were saved.
 
     Raises :class:`UsageError` for bad input, before anything is written. Rerunning the same config on
-    the same output folder resumes after the last finished phase (see :mod:`mlal.state`).
+    the same output folder resumes after the last finished phase (see :mod:`mlal.state`). The run folder
+    is locked while the run writes it (:mod:`mlal.lock`); a write that fails (full disk, read-only) ends
+    in one line, the last committed state intact.
     """
+    held: dict = {"lock": None, "output_dir": None}
+    try:
+        return _run_experiment(config, log, held)
+    except UsageError:
+        raise
+    except Exception as exc:  # OSError, or safetensors' own error for a full disk
+        failure = write_failure(exc, held["output_dir"]) if held["output_dir"] is not None else None
+        if failure is None:
+            raise
+        raise failure from None
+    finally:
+        if held["lock"] is not None:
+            held["lock"].release()
+
+
+def _state_bytes(output_dir: Path) -> bytes | None:
+    path = RunState(output_dir).path
+    return path.read_bytes() if path.is_file() else None
+
+
+def _run_experiment(config: ExperimentConfig, log: Callable[[str], None], held: dict) -> dict:
     al, training_args = config.al, config.training
     seed = int(training_args.seed)
     if not is_main_process():
@@ -163,20 +187,34 @@ def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print)
     candidates = _candidate_ids(config, len(train_targets), seed)
     output_dir = _prepare_output_dir(config, data)
     config_dict = config.to_dict()
+    seen = _state_bytes(output_dir)
     state = _resume_state(output_dir, config, config_dict)
     if state is not None and state.data["finished"]:
         log(f"the run in {output_dir} has already finished; nothing to do (--overwrite starts it over)")
         return state.data["statistics"]
+    # Everything knowable is checked before the folder is created, locked or cleared.
+    check_training_arguments(training_args)
     tokenizer = load_tokenizer(config.model)
     model_config = load_model_config(config.model, data.label_names)
+    if state is None or state.data["phase"] == "start":
+        check_model_loads(config.model, model_config)
+    check_writable(output_dir)
 
     # ---- from here on we write
+    held["lock"] = lock_run_folder(output_dir)
+    held["output_dir"] = output_dir
+    if _state_bytes(output_dir) != seen:  # another run wrote the folder while we checked: read it again
+        state = _resume_state(output_dir, config, config_dict)
+        if state is not None and state.data["finished"]:
+            log(f"the run in {output_dir} has already finished; nothing to do (--overwrite starts it over)")
+            return state.data["statistics"]
     recorder = RunRecorder(output_dir, config_dict, seed)
     recorder.statistics["output_dir"] = str(output_dir)
     recorder.statistics["processes"] = world_size()
     if state is None:
-        if al.overwrite and output_dir.exists() and is_main_process():
-            shutil.rmtree(output_dir)
+        if al.overwrite and is_main_process() and holds_run(output_dir):
+            removed = remove_run(output_dir)  # only what runs write; other files stay
+            log(f"--overwrite: removed the previous run's {', '.join(removed)} from {output_dir}")
         barrier()
         recorder.start(data.label_names)
         state = RunState(output_dir)

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from .distributed import is_main_process
+from .redact import redact_argv, redact_text
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 KEY_PACKAGES = ("torch", "transformers", "datasets", "accelerate", "evaluate", "scikit-learn", "numpy", "scipy")
@@ -111,7 +112,7 @@ def provenance() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "device": device_description(),
-        "command": [Path(sys.argv[0]).name, *sys.argv[1:]],
+        "command": redact_argv([Path(sys.argv[0]).name, *sys.argv[1:]]),  # never a token (mlal.redact)
     }
 
 
@@ -122,7 +123,7 @@ def freeze_requirements(path: Path) -> None:
         ).stdout
     except (OSError, subprocess.SubprocessError) as exc:
         out = f"# pip freeze failed: {exc}\n"
-    atomic_write_bytes(path, out.encode())
+    atomic_write_bytes(path, redact_text(out).encode())  # "pkg @ https://user:token@host/..." lines
 
 
 class RunRecorder:
