@@ -47,6 +47,10 @@ class MultiLabelData:
         """Multi-hot labels of a split, float32 array of shape (n_examples, n_labels)."""
         return np.asarray(self.splits[split]["labels"], dtype=np.float32).reshape(-1, len(self.label_names))
 
+    def original_ids(self, split: str) -> np.ndarray:
+        """Each example's id in its source (str array of shape (n_examples,)). Stand-in: the row number."""
+        return np.arange(len(self.splits[split])).astype(str)
+
 
 def _suffix(path: Path) -> str:
     name = path.name.lower()

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The small runs behind the README's figure section: GoEmotions and Reuters-21578 (ModApte, 90 labels),
+# random and entropy, seeds 1 and 2, three rounds (200 -> 400 labels), 1000-example pool and test subsamples.
+# Sequential (one run at a time). Usage: scripts/readme_gallery_runs.sh [OUT]   then
+#   python -m plotting --runs OUT --outdir docs/gallery
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-.venv/bin/python}
+OUT=${1:-results/readme_gallery}
+export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+for seed in 1 2; do
+  for dataset in goemotions reuters21578/modapte90; do
+    for strategy in random entropy; do
+      name=$(basename "$(dirname "$dataset")")
+      [ "$dataset" = goemotions ] && name=goemotions
+      "$PY" run_active_learning.py --config configs/fast_tuned.yaml --dataset "../shared/data/$dataset" \
+        --strategy "$strategy" --seed "$seed" --rounds 3 --pool_subsample 1000 --test_subsample 1000 \
+        --disable_tqdm true --output_dir "$OUT/$name/$strategy/seed$seed"
+    done
+  done
+done
