@@ -13,9 +13,11 @@ for seed in 1 2; do
     for strategy in random entropy; do
       name=$(basename "$(dirname "$dataset")")
       [ "$dataset" = goemotions ] && name=goemotions
-      "$PY" run_active_learning.py --config configs/fast_tuned.yaml --dataset "../shared/data/$dataset" \
-        --strategy "$strategy" --seed "$seed" --rounds 3 --pool_subsample 1000 --test_subsample 1000 \
-        --disable_tqdm true --output_dir "$OUT/$name/$strategy/seed$seed"
+      for attempt in 1 2 3; do  # an interrupted run resumes where it stopped when rerun
+        "$PY" run_active_learning.py --config configs/fast_tuned.yaml --dataset "../shared/data/$dataset" \
+          --strategy "$strategy" --seed "$seed" --rounds 3 --pool_subsample 1000 --test_subsample 1000 \
+          --disable_tqdm true --output_dir "$OUT/$name/$strategy/seed$seed" && break
+      done
     done
   done
 done
