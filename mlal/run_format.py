@@ -54,7 +54,8 @@ def metrics_row(record: dict) -> dict:
     """The flat metrics.csv row of one round record (missing values are empty cells)."""
     row = {"round": record["round"], "labeled_count": record["labeled_count"],
            "pool_scored": record.get("pool_scored", ""), "tuned_threshold": record.get("tuned_threshold", ""),
-           "last_epoch_loss": (record.get("epoch_losses") or [""])[-1], "train_loss_all_epochs": record.get("train_loss", "")}
+           "last_epoch_loss": (record.get("epoch_losses") or [""])[-1],
+           "train_loss_all_epochs": record.get("train_loss", "")}
     for evaluation in EVALUATIONS:
         for metric in HEADLINE_METRICS:
             row[f"{evaluation}_{metric}"] = record.get(evaluation, {}).get(metric, "")

@@ -17,7 +17,8 @@ from .style import colors
 TOP_K = 30
 
 
-def per_class_scores(y_true: np.ndarray, probs: np.ndarray, threshold: float | np.ndarray = 0.5) -> dict[str, np.ndarray]:
+def per_class_scores(y_true: np.ndarray, probs: np.ndarray,
+                     threshold: float | np.ndarray = 0.5) -> dict[str, np.ndarray]:
     """Per label: ``precision`` (NaN when never predicted), ``recall`` and ``f1`` (NaN when the label has no
     positive in ``y_true``), ``support`` (positives) and ``predicted`` (predicted positives)."""
     y = np.asarray(y_true).astype(bool)

@@ -61,9 +61,10 @@ def test_run_folder_records_what_each_round_bought(tiny_bert_dir, tmp_path):
         assert len(arrays["pool_ids"]) == 40 == len(arrays["pool_scores"]) and bool(arrays["pool_scores_recorded"])
         assert set(arrays["selected_ids"].tolist()) <= set(arrays["pool_ids"].tolist())
         position = {int(i): k for k, i in enumerate(arrays["pool_ids"])}
-        chosen = arrays["pool_scores"][[position[int(i)] for i in arrays["selected_ids"]]]
+        where = [position[int(i)] for i in arrays["selected_ids"]]
+        chosen = arrays["pool_scores"][where]
         assert np.allclose(chosen, arrays["selected_scores"])
-        assert chosen.min() >= np.delete(arrays["pool_scores"], [position[int(i)] for i in arrays["selected_ids"]]).max()
+        assert chosen.min() >= np.delete(arrays["pool_scores"], where).max()
     with open(run / METRICS_CSV) as handle:
         rows = list(csv.DictReader(handle))
     assert [int(r["labeled_count"]) for r in rows] == [20, 30, 40]

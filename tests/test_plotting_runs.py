@@ -25,7 +25,8 @@ def test_runs_differing_in_query_size_are_never_averaged_or_overwritten(tmp_path
     out = tmp_path / "out"
     paths = plotting.make_gallery(find_runs([tmp_path]), out)
     assert len(paths) == len(set(paths))
-    assert (out / "learning_curves_query_size=10.png").is_file() and (out / "learning_curves_query_size=50.png").is_file()
+    for query_size in (10, 50):
+        assert (out / f"learning_curves_query_size={query_size}.png").is_file()
     per_run = sorted(p.parent.relative_to(out).as_posix() for p in out.rglob("per_class_metrics.png"))
     assert per_run == ["query_size=10/entropy-seed1", "query_size=10/entropy-seed2",
                        "query_size=50/entropy-seed1", "query_size=50/entropy-seed2"]
