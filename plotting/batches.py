@@ -95,7 +95,9 @@ def score_distribution_figure(run: Run):
         bins = np.histogram_bin_edges(pool[np.isfinite(pool)], bins=30)
         ax.hist(pool[~selected], bins=bins, color=pool_color, alpha=0.7, label=f"not selected ({(~selected).sum()})")
         ax.hist(pool[selected], bins=bins, color=selected_color, alpha=0.85, label=f"selected ({selected.sum()})")
-        ax.set(yscale="log", xlabel="acquisition score", ylabel="pool examples (log)",
+        log = len(pool) > 2000  # a log count axis only where big pools need it
+        ax.set(yscale="log" if log else "linear", xlabel="acquisition score",
+               ylabel="pool examples (log)" if log else "pool examples",
                title=f"round {record['round']}: {record['labeled_count']} labeled")
         ax.legend(fontsize=7)
     if not scored:
