@@ -58,7 +58,7 @@ def per_class_figure(y_true: np.ndarray, probs: np.ndarray, label_names: list[st
         if scores["support"][j] == 0:
             ax.text(0.5, row, "absent from this split", va="center", ha="center", fontsize=7, color="grey")
     ax.set_ylim(rows - 0.5, -0.5)
-    ax.set(xlim=(-0.02, 1.02), xlabel=f"score at threshold {threshold:.2f}",
+    ax.set(xlim=(-0.02, 1.02), xlabel=f"score at threshold {threshold:.2f} (no precision dot: never predicted)",
            title=f"Per-class P / R / F1, {len(shown)} most frequent labels" if len(rest) else
            "Per-class P / R / F1, sorted by support (in brackets)")
     ax.legend(loc="lower right", fontsize=8)
