@@ -67,9 +67,9 @@ def per_class_figure(y_true: np.ndarray, probs: np.ndarray, label_names: list[st
     ax_all.set(xscale="log", ylim=(-0.02, 1.02), xlabel="test support (positives, log)", ylabel="F1",
                title=f"F1 of all {int(present.sum())} present labels")
     if absent:
-        ax_all.text(0.02, 0.98, f"{len(absent)} label(s) absent from this split (no F1): "
-                    + ", ".join(absent[:6]) + (", ..." if len(absent) > 6 else ""),
-                    transform=ax_all.transAxes, fontsize=7, va="top", wrap=True)
+        ax_all.text(0.02, 0.98, f"{len(absent)} label(s) absent from this split (no F1):\n"
+                    + ", ".join(absent[:4]) + (", ..." if len(absent) > 4 else ""),
+                    transform=ax_all.transAxes, fontsize=7, va="top")
     fig.tight_layout()
     fig.order = order
     fig.absent = absent
