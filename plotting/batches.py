@@ -47,7 +47,7 @@ def batch_labels_figure(run: Run):
     Right: positives per label in the labeled set against labels spent, the rarest test labels in colour."""
     names = run.label_names
     y_test = run.arrays(-1)["test_targets"]
-    order = np.argsort(-y_test.sum(axis=0), kind="stable")
+    order = np.argsort(-np.asarray(y_test, dtype=float).sum(axis=0), kind="stable")
     batches = [(record, arrays) for record, arrays in _round_arrays(run) if len(arrays["selected_ids"])]
     fig, (ax_batch, ax_cum) = plt.subplots(1, 2, figsize=(max(12, 0.12 * len(names) + 7), 4.8),
                                            gridspec_kw={"width_ratios": [max(1.2, len(names) / 40), 1]})

@@ -110,7 +110,7 @@ def cooccurrence_figure(y_true: np.ndarray, label_names: list[str], y_pred: np.n
     panels = [("true labels: YᵀY", cooccurrence(y_true))]
     if y_pred is not None:
         panels.append(("false positives: FPᵀY", false_positive_cooccurrence(y_true, y_pred)))
-    order = np.argsort(-np.asarray(y_true).sum(axis=0), kind="stable")
+    order = np.argsort(-np.asarray(y_true, dtype=float).sum(axis=0), kind="stable")  # no unsigned wrap-around
     names = [label_names[j] for j in order[:top_k]]
     if len(order) > top_k:
         names.append(f"other {len(order) - top_k} (mean)")
