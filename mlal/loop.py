@@ -28,8 +28,9 @@ from .distributed import barrier, broadcast, is_main_process, world_size
 from .faults import maybe_fail, set_context
 from .hub import FINAL_MODEL
 from .preflight import check_model_loads, check_training_arguments
-from .results import STATISTICS, RunRecorder, now_iso
+from .results import RunRecorder, now_iso
 from .run_folder import check_output_folder, check_writable, holds_run, lock_run_folder, remove_run, write_failure
+from .run_format import STATISTICS
 from .state import RunState, arrays_to_outputs, config_differences, config_hash, outputs_to_arrays
 from .sampling import initial_labeled_ids, subsample_ids
 from .training import fine_tune, positive_weights
@@ -260,7 +261,7 @@ def _run_experiment(config: ExperimentConfig, log: Callable[[str], None], held: 
         while state.data["round"] < al.rounds:
             model = _run_round(
                 config, state, commit, recorder, strategy, model, model_config, tokenizer, tokenized, train_targets,
-                targets, candidates, data.label_names, budget, scoring, seed, output_dir, log,
+                targets, candidates, data, budget, scoring, seed, output_dir, log,
             )
             if state.data.pop("stop", False):
                 log("stopping early: the label budget is spent or the pool is empty")
@@ -282,8 +283,9 @@ def _run_experiment(config: ExperimentConfig, log: Callable[[str], None], held: 
 
 
 def _run_round(config, state, commit, recorder, strategy, model, model_config, tokenizer, tokenized, train_targets,
-               targets, candidates, label_names, budget, scoring, seed, output_dir, log):
+               targets, candidates, data, budget, scoring, seed, output_dir, log):
     """Advance the current round phase by phase, committing the state after each; return the model."""
+    label_names, original_ids = data.label_names, data.original_ids("train")
     al, training_args = config.al, config.training
     round_index = state.data["round"]
     set_context(round_index, strategy.name)
@@ -352,6 +354,7 @@ def _run_round(config, state, commit, recorder, strategy, model, model_config, t
     # phase "scored": acquire, then finish the round
     start = time.perf_counter()
     selected_ids, selected_scores = np.zeros(0, dtype=np.int64), np.zeros(0)
+    pool_ids, pool_scores = np.zeros(0, dtype=np.int64), None
     if query > 0:
         pool = state.load_arrays(f"pool-round{round_index}.npz")
         inputs = AcquisitionInput(
@@ -363,17 +366,28 @@ def _run_round(config, state, commit, recorder, strategy, model, model_config, t
             selection = strategy.select(inputs, query, random_state=seed * 1000 + round_index) if is_main_process() else None
         except AcquisitionInputError as exc:
             raise UsageError(f"round {round_index}: {exc}") from None
-        positions, selected_scores = broadcast(None if selection is None else (selection.positions, selection.scores))
-        selected_ids = inputs.pool_ids[positions]
-        partial["record"]["pool_scored"] = int(len(inputs.pool_ids))
+        positions, selected_scores, pool_scores = broadcast(
+            None if selection is None else (selection.positions, selection.scores, selection.all_scores))
+        pool_ids = inputs.pool_ids
+        selected_ids = pool_ids[positions]
+        partial["record"]["pool_scored"] = int(len(pool_ids))
     partial["seconds"]["acquisition"] = time.perf_counter() - start
-    record = {**partial["record"], "selected_ids": selected_ids.tolist(), "seconds": partial["seconds"]}
+    # Diversity strategies (badge, coreset) rank without a per-example score: NaN and a flag, never made-up scores.
+    scores_recorded = pool_scores is not None
+    pool_scores = np.full(len(pool_ids), np.nan) if pool_scores is None else np.asarray(pool_scores, dtype=np.float64)
+    record = {**partial["record"], "selected_ids": selected_ids.tolist(),
+              "selected_original_ids": original_ids[selected_ids].tolist(), "pool_scores_recorded": scores_recorded,
+              "seconds": partial["seconds"]}
     evaluation = state.load_arrays(f"eval-round{round_index}.npz")
     path = recorder.add_round(record, {
         "test_probs": evaluation["test_probs"], "test_targets": targets["test"],
         "validation_probs": evaluation["validation_probs"], "validation_targets": targets["validation"],
-        "label_names": np.asarray(label_names), "labeled_ids": labeled, "selected_ids": selected_ids,
+        "label_names": np.asarray(label_names),
+        **_id_arrays("labeled", labeled, original_ids, train_targets),
+        **_id_arrays("selected", selected_ids, original_ids, train_targets),
         "selected_scores": np.asarray(selected_scores, dtype=np.float64),
+        "pool_ids": pool_ids, "pool_original_ids": original_ids[pool_ids], "pool_scores": pool_scores,
+        "pool_scores_recorded": np.asarray(scores_recorded),
     })
     if not last_round and len(selected_ids) == 0:
         state.data["stop"] = True
@@ -384,6 +398,13 @@ def _run_round(config, state, commit, recorder, strategy, model, model_config, t
     log(table_row(record))
     maybe_fail("after_acquisition")
     return model
+
+
+def _id_arrays(prefix: str, ids: np.ndarray, original_ids: np.ndarray, train_targets: np.ndarray) -> dict:
+    """Row numbers, the dataset's own ids and the multi-hot labels (uint8) of some train examples."""
+    ids = np.asarray(ids, dtype=np.int64)
+    return {f"{prefix}_ids": ids, f"{prefix}_original_ids": original_ids[ids],
+            f"{prefix}_targets": train_targets[ids].astype(np.uint8)}
 
 
 def _acquisition_input(

@@ -1,20 +1,15 @@
-"""The run folder: statistics.json, frozen requirements, per-round eval outputs.
+"""Writing the run folder: statistics.json, metrics.csv, frozen requirements, per-round arrays.
 
-Layout of ``<output_dir>``::
-
-    statistics.json           config, provenance, and one entry per round (metrics, indices, timings)
-    requirements-frozen.txt   pip freeze of the environment that ran
-    eval/index.json           which arrays each round's .npz holds, with shapes
-    eval/round_000.npz        test/validation probabilities and targets, label names, selected ids and scores
-    checkpoints/<mode>-seed<k>-round<r>/   only with --save_checkpoints
-
+The layout and every file name live in :mod:`mlal.run_format` (read by ``plotting`` too).
 Every file is written atomically (temporary file, flush, fsync, rename).
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as _dt
 import importlib.metadata
+import io
 import json
 import os
 import platform
@@ -28,10 +23,12 @@ import numpy as np
 
 from .distributed import is_main_process
 from .redact import redact_argv, redact_text
+from .run_format import (
+    EVAL_DIR, EVAL_INDEX, METRICS_CSV, REQUIREMENTS, SCHEMA_VERSION, STATISTICS, metrics_row, round_file,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 KEY_PACKAGES = ("torch", "transformers", "datasets", "accelerate", "evaluate", "scikit-learn", "numpy", "scipy")
-STATISTICS = "statistics.json"
 
 
 def now_iso() -> str:
@@ -68,8 +65,6 @@ def atomic_write_json(path: Path, obj: Any) -> None:
 
 
 def atomic_write_npz(path: Path, **arrays: np.ndarray) -> None:
-    import io
-
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **arrays)
     atomic_write_bytes(path, buffer.getvalue())
@@ -132,6 +127,7 @@ class RunRecorder:
     def __init__(self, output_dir: Path, config: dict[str, Any], seed: int):
         self.dir = Path(output_dir)
         self.statistics: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
             "config": config,
             "seed": seed,
             "provenance": provenance(),
@@ -146,23 +142,33 @@ class RunRecorder:
         self.statistics["label_names"] = list(label_names)
         if is_main_process():
             self.dir.mkdir(parents=True, exist_ok=True)
-            freeze_requirements(self.dir / "requirements-frozen.txt")
+            freeze_requirements(self.dir / REQUIREMENTS)
 
     def save(self) -> None:
         atomic_write_json(self.dir / STATISTICS, self.statistics)
 
     def add_round(self, record: dict[str, Any], arrays: dict[str, np.ndarray]) -> Path:
-        """Write the round's arrays and append its record (statistics.json is written by ``save``)."""
-        name = f"round_{record['round']:03d}.npz"
-        path = self.dir / "eval" / name
+        """Write the round's arrays, append its record and rewrite metrics.csv from all records
+        (statistics.json is written by ``save``)."""
+        name = round_file(record["round"])
+        path = self.dir / EVAL_DIR / name
         atomic_write_npz(path, **arrays)
         self.eval_index["rounds"][str(record["round"])] = {
             "file": name,
             "arrays": {key: list(np.shape(value)) for key, value in arrays.items()},
         }
-        atomic_write_json(self.dir / "eval" / "index.json", self.eval_index)
+        atomic_write_json(self.dir / EVAL_DIR / EVAL_INDEX, self.eval_index)
         self.statistics["rounds"].append(record)
+        self.write_metrics_csv()
         return path
+
+    def write_metrics_csv(self) -> None:
+        rows = [metrics_row(record) for record in self.statistics["rounds"]]
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        atomic_write_bytes(self.dir / METRICS_CSV, buffer.getvalue().encode())
 
     def finish(self) -> None:
         self.statistics["end_time"] = now_iso()

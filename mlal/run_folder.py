@@ -20,15 +20,17 @@ from typing import Optional
 from .distributed import broadcast, is_main_process
 from .errors import UsageError
 from .lock import LOCK_NAME, FolderLock, LockHeld, describe
+from .run_format import EVAL_DIR, METRICS_CSV, REQUIREMENTS, STATISTICS
+from .state import STATE
 
 logger = logging.getLogger(__name__)
 
 # Everything a run (and --push_to_hub) writes in its folder; --overwrite removes these and nothing else.
-RUN_FILES = ("state.json", "statistics.json", "requirements-frozen.txt", LOCK_NAME)
-RUN_DIRS = ("state", "eval", "checkpoints", "final_model", "hub", "figures")
+RUN_FILES = (STATE, STATISTICS, METRICS_CSV, REQUIREMENTS, LOCK_NAME)
+RUN_DIRS = ("state", EVAL_DIR, "checkpoints", "final_model", "hub", "figures")
 RUN_ENTRIES = RUN_FILES + RUN_DIRS
 # What a run writes before its first state: a folder holding only these is an unstarted run, not user files.
-START_ENTRIES = ("requirements-frozen.txt", LOCK_NAME)
+START_ENTRIES = (REQUIREMENTS, LOCK_NAME)
 DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 NOT_WRITABLE = {errno.EROFS, errno.EACCES, errno.EPERM}
 

@@ -24,16 +24,11 @@ import numpy as np
 from .distributed import is_main_process
 from .errors import UsageError
 from .results import atomic_write_bytes, atomic_write_npz
+from .run_format import NON_SEMANTIC
 
 SCHEMA = "mlal-run-state"
 VERSION = 1
 STATE = "state.json"
-# Options that do not change what a run computes (ignored when matching a rerun to a run folder).
-NON_SEMANTIC = {
-    "overwrite", "list_strategies", "output_dir", "disable_tqdm", "logging_dir", "run_name", "report_to",
-    "push_to_hub", "hub_model_id", "hub_token", "hub_strategy", "hub_private_repo", "save_checkpoints",
-    "log_level", "log_level_replica", "save_strategy", "save_steps", "save_total_limit",
-}
 
 
 def semantic_config(config: dict[str, Any]) -> dict[str, Any]:

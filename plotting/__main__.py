@@ -29,7 +29,11 @@ def main(argv: list[str] | None = None) -> int:
     if not runs:
         print(f"error: no finished round under {' '.join(args.runs)}; run run_active_learning.py first", file=sys.stderr)
         return 2
-    paths = make_gallery(runs, args.outdir, args.target_f1)
+    try:
+        paths = make_gallery(runs, args.outdir, args.target_f1)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(f"{len(runs)} run(s) -> {len(paths)} files in {args.outdir} ({time.perf_counter() - start:.1f} s)")
     return 0
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-STATISTICS = "statistics.json"
+from mlal.run_format import EVAL_DIR, STATISTICS, round_file  # names only: no model, no loop
 
 
 @dataclass
@@ -18,6 +18,7 @@ class Run:
 
     path: Path
     statistics: dict[str, Any]
+    group: str = ""  # set by plotting.groups.group_runs: the label of its config-minus-seed group
     _cache: dict[int, dict[str, np.ndarray]] = field(default_factory=dict, repr=False)
 
     @property
@@ -27,6 +28,10 @@ class Run:
     @property
     def seed(self) -> int:
         return int(self.statistics["seed"])
+
+    @property
+    def group_label(self) -> str:
+        return self.group or self.strategy
 
     @property
     def label_names(self) -> list[str]:
@@ -44,7 +49,7 @@ class Run:
         """The saved arrays of a round (default: the last one)."""
         round_number = self.rounds[round_index]["round"]
         if round_number not in self._cache:
-            with np.load(self.path / "eval" / f"round_{round_number:03d}.npz", allow_pickle=False) as data:
+            with np.load(self.path / EVAL_DIR / round_file(round_number), allow_pickle=False) as data:
                 self._cache[round_number] = {key: data[key] for key in data.files}
         return self._cache[round_number]
 

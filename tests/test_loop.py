@@ -1,5 +1,6 @@
 """The loop end to end with a tiny random BERT on synthetic data (seconds per run)."""
 
+import csv
 import json
 import subprocess
 import sys
@@ -9,7 +10,9 @@ import pytest
 from conftest import ROOT, tiny_run_argv, tiny_run_options
 
 from mlal import make_config, run_experiment
+from mlal.data import load_multilabel_data
 from mlal.errors import UsageError
+from mlal.run_format import METRICS_CSV, SCHEMA_VERSION, round_file
 
 
 def _run(tiny_bert_dir, output_dir, **overrides):
@@ -40,6 +43,41 @@ def test_end_to_end_writes_everything(tiny_bert_dir, tmp_path):
     labeled_1 = np.load(tmp_path / "run" / "eval" / "round_001.npz")["labeled_ids"]
     assert set(first["selected_ids"]) <= set(labeled_1.tolist())
     assert not set(first["selected_ids"]) & set(arrays["labeled_ids"].tolist())
+
+
+def test_run_folder_records_what_each_round_bought(tiny_bert_dir, tmp_path):
+    stats = _run(tiny_bert_dir, tmp_path / "run", rounds=3, strategy="entropy", pool_subsample=40)
+    run = tmp_path / "run"
+    assert json.loads((run / "statistics.json").read_text())["schema_version"] == SCHEMA_VERSION
+    train = make_config(**tiny_run_options(tiny_bert_dir, run))
+    targets = load_multilabel_data(train.data, train.data.dataset_seed).targets("train")
+    for record in stats["rounds"][:-1]:
+        arrays = np.load(run / "eval" / round_file(record["round"]))
+        assert arrays["selected_original_ids"].tolist() == record["selected_original_ids"]
+        assert arrays["selected_original_ids"].tolist() == [str(i) for i in record["selected_ids"]]  # stand-in ids
+        assert np.array_equal(arrays["selected_targets"], targets[arrays["selected_ids"]])
+        assert np.array_equal(arrays["labeled_targets"], targets[arrays["labeled_ids"]])
+        # The whole scored pool with its scores: the selected rows are its top scores.
+        assert len(arrays["pool_ids"]) == 40 == len(arrays["pool_scores"]) and bool(arrays["pool_scores_recorded"])
+        assert set(arrays["selected_ids"].tolist()) <= set(arrays["pool_ids"].tolist())
+        position = {int(i): k for k, i in enumerate(arrays["pool_ids"])}
+        where = [position[int(i)] for i in arrays["selected_ids"]]
+        chosen = arrays["pool_scores"][where]
+        assert np.allclose(chosen, arrays["selected_scores"])
+        assert chosen.min() >= np.delete(arrays["pool_scores"], where).max()
+    with open(run / METRICS_CSV) as handle:
+        rows = list(csv.DictReader(handle))
+    assert [int(r["labeled_count"]) for r in rows] == [20, 30, 40]
+    assert float(rows[1]["test_micro_f1"]) == pytest.approx(stats["rounds"][1]["test"]["micro_f1"])
+    assert float(rows[0]["seconds_train"]) == pytest.approx(stats["rounds"][0]["seconds"]["train"])
+    assert float(rows[0]["last_epoch_loss"]) == pytest.approx(stats["rounds"][0]["epoch_losses"][-1])
+
+
+def test_diversity_strategy_scores_are_nan_and_flagged_not_made_up(tiny_bert_dir, tmp_path):
+    stats = _run(tiny_bert_dir, tmp_path / "run", strategy="coreset", pool_subsample=40)
+    arrays = np.load(tmp_path / "run" / "eval" / round_file(0))
+    assert stats["rounds"][0]["pool_scores_recorded"] is False and not bool(arrays["pool_scores_recorded"])
+    assert len(arrays["pool_scores"]) == 40 and np.isnan(arrays["pool_scores"]).all()
 
 
 def test_same_seed_same_indices_and_metrics(tiny_bert_dir, tmp_path):

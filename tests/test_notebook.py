@@ -18,5 +18,5 @@ def test_notebook_executes_and_displays_figures(tmp_path, monkeypatch):
                             resources={"metadata": {"path": str(ROOT)}}).execute()
     images = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])
               if "image/png" in o.get("data", {})]
-    assert len(images) == 8
+    assert len(images) == 10  # 8 per-run figures (2 of them AL figures) + learning and training curves
     assert (tmp_path / "nb-run" / "statistics.json").is_file()

@@ -7,8 +7,11 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 from conftest import ROOT, tiny_run_argv
+
+from mlal.run_format import EVAL_DIR, METRICS_CSV, round_file
 
 METRIC_KEYS = ("test", "validation", "test_at_tuned_threshold")
 
@@ -29,6 +32,7 @@ def _rounds(output_dir):
 
 def assert_same_run(a, b, check_loss=True):
     assert [r["selected_ids"] for r in a] == [r["selected_ids"] for r in b]
+    assert [r["selected_original_ids"] for r in a] == [r["selected_original_ids"] for r in b]
     assert [r["labeled_count"] for r in a] == [r["labeled_count"] for r in b]
     for ra, rb in zip(a, b):
         assert ra["tuned_threshold"] == rb["tuned_threshold"]
@@ -39,13 +43,32 @@ def assert_same_run(a, b, check_loss=True):
                 assert rb[key][metric] == pytest.approx(value, abs=1e-6, nan_ok=True), (key, metric)
 
 
+def assert_same_recordings(a_dir, b_dir):
+    """The round arrays that say what each round bought (ids, labels, pool scores) and metrics.csv match."""
+    for record in _rounds(a_dir):
+        with np.load(a_dir / EVAL_DIR / round_file(record["round"])) as a, \
+                np.load(b_dir / EVAL_DIR / round_file(record["round"])) as b:
+            assert set(a.files) == set(b.files)
+            for key in ("labeled_ids", "labeled_original_ids", "labeled_targets", "selected_ids",
+                        "selected_original_ids", "selected_targets", "pool_ids", "pool_original_ids"):
+                assert np.array_equal(a[key], b[key]), key
+            assert np.allclose(a["pool_scores"], b["pool_scores"], atol=1e-6, equal_nan=True)
+    a_rows, b_rows = ((d / METRICS_CSV).read_text().splitlines() for d in (a_dir, b_dir))
+    assert len(a_rows) == len(b_rows) == len(_rounds(a_dir)) + 1 and a_rows[0] == b_rows[0]
+
+
 @pytest.fixture(scope="module")
-def reference(tiny_bert_dir, tmp_path_factory):
-    """An uninterrupted run of the same command."""
+def reference_dir(tiny_bert_dir, tmp_path_factory):
+    """The folder of an uninterrupted run of the same command."""
     output_dir = tmp_path_factory.mktemp("reference") / "run"
     result = _cli(_args(tiny_bert_dir, output_dir))
     assert result.returncode == 0, result.stderr
-    return _rounds(output_dir)
+    return output_dir
+
+
+@pytest.fixture(scope="module")
+def reference(reference_dir):
+    return _rounds(reference_dir)
 
 
 @pytest.mark.parametrize("fault", [
@@ -56,7 +79,7 @@ def reference(tiny_bert_dir, tmp_path_factory):
     "after_acquisition:0",    # right after acquisition
     "state_write:1",          # while the state file is being written
 ])
-def test_killed_run_resumes_identical(fault, reference, tiny_bert_dir, tmp_path):
+def test_killed_run_resumes_identical(fault, reference, reference_dir, tiny_bert_dir, tmp_path):
     args = _args(tiny_bert_dir, tmp_path / "run")
     killed = _cli(args, fault=fault)
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
@@ -64,6 +87,7 @@ def test_killed_run_resumes_identical(fault, reference, tiny_bert_dir, tmp_path)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert "resuming" in resumed.stdout
     assert_same_run(reference, _rounds(tmp_path / "run"))
+    assert_same_recordings(reference_dir, tmp_path / "run")
     assert not list((tmp_path / "run").rglob("*.tmp")) or fault == "state_write:1"
     assert not (tmp_path / "run" / "state").exists()  # phase files are removed once the run finished
     again = _cli(args)  # a finished run is left as it is
