@@ -111,14 +111,16 @@ def fine_tune(
             pos_weight=None if pos_weight is None else torch.as_tensor(pos_weight),
             callbacks=callbacks,
         )
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         result = trainer.train(resume_from_checkpoint=resume)
-        seconds = time.perf_counter() - start
+        seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
         if use_checkpoints:
             shutil.rmtree(output_dir, ignore_errors=True)
     history = trainer.state.log_history
     losses = [entry["loss"] for entry in history if "loss" in entry]
+    # CPU seconds (all threads of this process) are comparable between runs on a shared machine.
     fit = {"train_loss": float(result.training_loss), "epoch_losses": losses, "seconds": seconds,
+           "train_cpu_seconds": cpu_seconds,
            "steps": int(trainer.state.global_step), "epochs": float(trainer.state.epoch or 0.0)}
     if validate:
         fit["validation_curve"] = [
