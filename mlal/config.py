@@ -165,6 +165,12 @@ class ActiveLearningArguments:
         },
     )
     pos_weight_max: float = field(default=30.0, metadata={"help": "Upper clip of the positive-class weight."})
+    early_stopping_patience: Optional[int] = field(
+        default=None,
+        metadata={"help": "Stop a round's training after this many evaluations without improvement of "
+                  "--metric_for_best_model on the validation split; needs --eval_strategy epoch (or steps). "
+                  "Add --save_strategy best --load_best_model_at_end to keep the best model of the round."},
+    )
     save_checkpoints: bool = field(default=False, metadata={"help": "Save each round's model under checkpoints/."})
     overwrite: bool = field(default=False, metadata={"help": "Replace an existing run in --output_dir."})
 

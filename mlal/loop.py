@@ -33,7 +33,7 @@ from .run_folder import check_output_folder, check_writable, holds_run, lock_run
 from .run_format import STATISTICS
 from .state import RunState, arrays_to_outputs, config_differences, config_hash, outputs_to_arrays
 from .sampling import initial_labeled_ids, subsample_ids
-from .training import fine_tune, positive_weights
+from .training import fine_tune, positive_weights, validates_during_training
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +83,10 @@ def _validate(config: ExperimentConfig) -> None:
          "from the scored subsample; raise --pool_subsample or lower --query_size"),
         (al.pool_fraction is None or 0 < al.pool_fraction <= 1, "--pool_fraction must be in (0, 1]"),
         (al.label_budget is None or al.label_budget >= al.initial_size, "--label_budget must be >= --initial_size"),
+        (al.early_stopping_patience is None or al.early_stopping_patience >= 1,
+         "--early_stopping_patience must be at least 1"),
+        (al.early_stopping_patience is None or validates_during_training(config.training),
+         "--early_stopping_patience needs --eval_strategy epoch (validation during each round's training)"),
         (config.data.max_length >= 8, "--max_length must be at least 8"),
         (not config.training.push_to_hub or bool(config.training.hub_model_id),
          "--push_to_hub needs --hub_model_id user/name"),
@@ -299,9 +303,10 @@ def _run_round(config, state, commit, recorder, strategy, model, model_config, t
             model = load_model(config.model, model_config)
         pos_weight = positive_weights(train_targets[labeled], al.pos_weight_max) if al.loss == "weighted_bce" else None
         fit = fine_tune(model, tokenized["train"].select(labeled), tokenizer, training_args, pos_weight,
-                        checkpoint_dir=state.phase_dir / "trainer")
+                        checkpoint_dir=state.phase_dir / "trainer", eval_dataset=tokenized["validation"],
+                        early_stopping_patience=al.early_stopping_patience)
         state.save_model(model, round_index)
-        partial = {"seconds": {"train": fit["seconds"]}, "fit": {k: fit[k] for k in ("train_loss", "epoch_losses")}}
+        partial = {"seconds": {"train": fit.pop("seconds")}, "fit": fit}
         commit(phase="trained", partial=partial)
         maybe_fail("after_train")
 

@@ -11,10 +11,11 @@ from typing import Any, Optional
 
 import numpy as np
 import torch
-from transformers import DataCollatorWithPadding, Trainer, TrainerCallback
+from transformers import DataCollatorWithPadding, EarlyStoppingCallback, Trainer, TrainerCallback
 from transformers.trainer_utils import get_last_checkpoint
 
 from .faults import maybe_fail
+from .metrics import mean_average_precision
 
 
 def positive_weights(targets: np.ndarray, max_weight: float) -> np.ndarray:
@@ -49,6 +50,19 @@ class FaultInjectionCallback(TrainerCallback):
         maybe_fail("train_step")
 
 
+def validation_map(eval_prediction) -> dict[str, float]:
+    """``compute_metrics`` for in-round validation: mean average precision of the sigmoid outputs
+    (macro over labels with a positive; reported by Trainer as ``eval_mean_average_precision``)."""
+    logits, targets = eval_prediction.predictions, eval_prediction.label_ids
+    probs = 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
+    return {"mean_average_precision": mean_average_precision(np.asarray(targets), probs)}
+
+
+def validates_during_training(training_args) -> bool:
+    """True when Trainer evaluates during a round (``--eval_strategy epoch|steps``)."""
+    return training_args.eval_strategy != "no"  # a str enum
+
+
 def fine_tune(
     model,
     train_dataset,
@@ -56,12 +70,21 @@ def fine_tune(
     training_args,
     pos_weight: Optional[np.ndarray] = None,
     checkpoint_dir: Optional[Path] = None,
+    eval_dataset=None,
+    early_stopping_patience: Optional[int] = None,
 ) -> dict[str, Any]:
     """Train ``model`` in place on ``train_dataset``; return the loss history and seconds taken.
 
     When ``training_args.save_strategy`` is not "no", Trainer checkpoints go to ``checkpoint_dir``
     and an interrupted training resumes from the latest one; the folder is removed afterwards.
+
+    With ``--eval_strategy epoch`` (or ``steps``) Trainer evaluates on ``eval_dataset`` (the round's
+    validation split) and reports its loss and mean average precision. ``--save_strategy best
+    --load_best_model_at_end --metric_for_best_model mean_average_precision`` keeps the best model of the
+    round (Trainer's own mechanism, through a checkpoint written only when the metric improves), and
+    ``early_stopping_patience`` adds Trainer's ``EarlyStoppingCallback``.
     """
+    validate = validates_during_training(training_args)
     use_checkpoints = checkpoint_dir is not None and training_args.save_strategy != "no"  # a str enum
     with tempfile.TemporaryDirectory(prefix="mlal-trainer-") as scratch:
         output_dir = Path(checkpoint_dir) if use_checkpoints else Path(scratch)
@@ -74,19 +97,36 @@ def fine_tune(
             # pinned memory only helps (and only exists) with an accelerator
             dataloader_pin_memory=training_args.dataloader_pin_memory and torch.cuda.is_available(),
         )
+        callbacks: list[TrainerCallback] = [FaultInjectionCallback()]
+        if validate and early_stopping_patience:
+            callbacks.append(EarlyStoppingCallback(early_stopping_patience=early_stopping_patience))
         trainer = MultiLabelTrainer(
             model=model,
             args=args,
             train_dataset=train_dataset,
+            eval_dataset=eval_dataset if validate else None,
+            compute_metrics=validation_map if validate else None,
             data_collator=DataCollatorWithPadding(tokenizer),
             processing_class=tokenizer,
             pos_weight=None if pos_weight is None else torch.as_tensor(pos_weight),
-            callbacks=[FaultInjectionCallback()],
+            callbacks=callbacks,
         )
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         result = trainer.train(resume_from_checkpoint=resume)
-        seconds = time.perf_counter() - start
+        seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
         if use_checkpoints:
             shutil.rmtree(output_dir, ignore_errors=True)
-    losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
-    return {"train_loss": float(result.training_loss), "epoch_losses": losses, "seconds": seconds}
+    history = trainer.state.log_history
+    losses = [entry["loss"] for entry in history if "loss" in entry]
+    # CPU seconds (all threads of this process) are comparable between runs on a shared machine.
+    fit = {"train_loss": float(result.training_loss), "epoch_losses": losses, "seconds": seconds,
+           "train_cpu_seconds": cpu_seconds,
+           "steps": int(trainer.state.global_step), "epochs": float(trainer.state.epoch or 0.0)}
+    if validate:
+        fit["validation_curve"] = [
+            {"epoch": entry.get("epoch"), "loss": entry.get("eval_loss"),
+             "mean_average_precision": entry.get("eval_mean_average_precision")}
+            for entry in history if "eval_loss" in entry
+        ]
+        fit["best_metric"] = trainer.state.best_metric
+    return fit

@@ -1,0 +1,252 @@
+"""Label efficiency: does an acquisition strategy reach random sampling's quality with fewer labels?
+
+Two subcommands:
+
+``run``: the strategy x seed matrix on one dataset through the sweep runner (one resumable
+``run_active_learning.py`` process per strategy; finished runs are skipped, interrupted ones resume)::
+
+    python benchmarks/label_efficiency.py run --config configs/bench_goemotions.yaml \
+        --strategies random,entropy,margin,cvirs,bald,beal,badge,coreset --seeds 1,2,3 \
+        --output_dir results/label_efficiency/goemotions
+
+``summarize``: tables from the saved run folders (no model, no training)::
+
+    python benchmarks/label_efficiency.py summarize --runs results/label_efficiency/goemotions \
+        --out benchmarks/results/label_efficiency/goemotions
+
+What ``summarize`` reports, per strategy, over seeds (mean +- sample standard deviation, n seeds):
+
+* the learning curve of each metric at each labeled count;
+* the normalised area under the curve: the trapezoid area over the labeled counts divided by their
+  range, i.e. the mean metric over the budget;
+* the seed-paired difference against ``random`` (same seed = same initial labeled set), of the area
+  and of the final value, as mean ± the half-width of its 95% t interval over seeds; "n.s." marks a
+  difference whose interval contains 0 (not distinguishable from seed noise);
+* labels needed to reach random's final score (mean over seeds at random's largest labeled count):
+  the first labeled count at which the seed-mean curve reaches it, as a fraction of random's labels,
+  with linear interpolation between rounds; "not reached" when it never does;
+* mean seconds per round of each phase (train, evaluate, pool scoring, acquisition) and training CPU seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from plotting.runs import find_runs  # noqa: E402  (plotting reads run folders; no model, no loop)
+
+METRICS = {
+    "mAP": lambda r: r["test"]["mean_average_precision"],
+    "micro-F1 (tuned t)": lambda r: r["test_at_tuned_threshold"]["micro_f1"],
+    "macro-F1": lambda r: r["test"]["macro_f1"],
+}
+PHASES = ("train", "evaluate", "pool_scoring", "acquisition")
+
+
+def curves_by_strategy(runs) -> dict[str, dict[int, dict[str, list[float]]]]:
+    """strategy -> seed -> {"labels": [...], metric name: [...]} (rounds in order)."""
+    out: dict[str, dict[int, dict[str, list[float]]]] = defaultdict(dict)
+    for run in runs:
+        curve = {"labels": [r["labeled_count"] for r in run.rounds]}
+        for name, get in METRICS.items():
+            curve[name] = [float(get(r)) for r in run.rounds]
+        out[run.strategy][run.seed] = curve
+    return out
+
+
+def normalised_auc(labels: list[int], values: list[float]) -> float:
+    """Trapezoid area under values(labels) divided by the labeled range: the mean over the budget."""
+    x, y = np.asarray(labels, dtype=float), np.asarray(values, dtype=float)
+    if len(x) < 2:
+        return float(y[0]) if len(y) else float("nan")
+    return float(np.sum((x[1:] - x[:-1]) * (y[1:] + y[:-1]) / 2) / (x[-1] - x[0]))
+
+
+def labels_to_reach(labels: list[int], values: list[float], target: float) -> float:
+    """The labeled count at which the piecewise-linear curve first reaches ``target``; NaN if never."""
+    x, y = np.asarray(labels, dtype=float), np.asarray(values, dtype=float)
+    if len(y) and y[0] >= target:
+        return float(x[0])
+    for i in range(1, len(y)):
+        if y[i] >= target:
+            return float(x[i - 1] + (target - y[i - 1]) / (y[i] - y[i - 1]) * (x[i] - x[i - 1]))
+    return float("nan")
+
+
+def _mean_std(values) -> tuple[float, float, int]:
+    values = np.asarray([v for v in values if np.isfinite(v)], dtype=float)
+    if len(values) == 0:
+        return float("nan"), float("nan"), 0
+    return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else float("nan"), len(values)
+
+
+def confidence_half_width(std: float, n: int, level: float = 0.95) -> float:
+    """Half-width of the two-sided t interval of a mean of n values with sample std ``std``."""
+    if n < 2 or not np.isfinite(std):
+        return float("nan")
+    from scipy.stats import t
+
+    return float(t.ppf(0.5 + level / 2, n - 1) * std / np.sqrt(n))
+
+
+def _fmt(mean: float, std: float, n: int, digits: int = 4) -> str:
+    if not np.isfinite(mean):
+        return "n/a"
+    spread = f" ± {std:.{digits}f}" if np.isfinite(std) else ""
+    return f"{mean:.{digits}f}{spread} (n={n})"
+
+
+def _common_labels(seeds: dict[int, dict[str, list[float]]]) -> list[int]:
+    counts = [set(curve["labels"]) for curve in seeds.values()]
+    return sorted(set.intersection(*counts)) if counts else []
+
+
+def _values_at(curve: dict[str, list[float]], metric: str, labels: list[int]) -> list[float]:
+    lookup = dict(zip(curve["labels"], curve[metric]))
+    return [lookup[n] for n in labels]
+
+
+def summarize(run_dirs: list[str | Path]) -> dict[str, list[dict]]:
+    """Rows of each table (see the module docstring), ready for CSV and Markdown."""
+    runs = find_runs(run_dirs)
+    if not runs:
+        raise SystemExit(f"no finished rounds under {', '.join(map(str, run_dirs))}")
+    curves = curves_by_strategy(runs)
+    strategies = sorted(curves, key=lambda s: (s != "random", s))
+    tables: dict[str, list[dict]] = {"curves": [], "auc": [], "reach": [], "seconds": []}
+    random_seeds = curves.get("random", {})
+    for strategy in strategies:
+        seeds = curves[strategy]
+        labels = _common_labels(seeds)
+        for metric in METRICS:
+            for n in labels:
+                mean, std, k = _mean_std([_values_at(c, metric, [n])[0] for c in seeds.values()])
+                tables["curves"].append({"strategy": strategy, "metric": metric, "labels": n, "mean": mean,
+                                         "std": std, "seeds": k})
+            aucs = {seed: normalised_auc(labels, _values_at(c, metric, labels)) for seed, c in seeds.items()}
+            row = {"strategy": strategy, "metric": metric, "labels": f"{labels[0]}-{labels[-1]}" if labels else "",
+                   "auc": _mean_std(aucs.values())}
+            paired = sorted(set(seeds) & set(random_seeds))
+            if strategy != "random" and paired:
+                shared = sorted(set(labels) & set(_common_labels(random_seeds)))
+                diffs = [normalised_auc(shared, _values_at(seeds[s], metric, shared))
+                         - normalised_auc(shared, _values_at(random_seeds[s], metric, shared)) for s in paired]
+                final = [_values_at(seeds[s], metric, shared[-1:])[0] - _values_at(random_seeds[s], metric, shared[-1:])[0]
+                         for s in paired]
+                row["auc_minus_random"] = _mean_std(diffs)
+                row["final_minus_random"] = _mean_std(final)
+            tables["auc"].append(row)
+        if random_seeds:
+            random_labels = _common_labels(random_seeds)
+            for metric in METRICS:
+                target = float(np.mean(_values_at_all(random_seeds, metric, random_labels[-1])))
+                mean_curve = [float(np.mean(_values_at_all(seeds, metric, n))) for n in labels]
+                needed = labels_to_reach(labels, mean_curve, target)
+                tables["reach"].append({"strategy": strategy, "metric": metric, "target": target,
+                                        "random_labels": random_labels[-1], "labels_needed": needed,
+                                        "fraction": needed / random_labels[-1] if np.isfinite(needed) else float("nan")})
+        per_phase = defaultdict(list)
+        for run in (r for r in runs if r.strategy == strategy):
+            for record in run.rounds:
+                for phase in PHASES:
+                    per_phase[phase].append(record["seconds"].get(phase, float("nan")))
+                per_phase["train_cpu"].append(record.get("train_cpu_seconds", float("nan")))
+        tables["seconds"].append({"strategy": strategy, **{p: _mean_std(v) for p, v in per_phase.items()}})
+    return tables
+
+
+def _values_at_all(seeds: dict[int, dict[str, list[float]]], metric: str, n: int) -> list[float]:
+    return [_values_at(curve, metric, [n])[0] for curve in seeds.values()]
+
+
+def to_markdown(tables: dict[str, list[dict]]) -> str:
+    lines = ["### Normalised area under the learning curve (mean ± std over seeds)", "",
+             "| strategy | metric | labels | AUC | AUC − random (paired, 95% CI) | final − random (paired, 95% CI) |",
+             "|---|---|---|---|---|---|"]
+    for row in tables["auc"]:
+        def paired(key):
+            if key not in row:
+                return ""
+            mean, std, n = row[key]
+            half = confidence_half_width(std, n)
+            if not np.isfinite(half):
+                return f"{mean:+.4f} (n={n})"
+            return f"{mean:+.4f} ± {half:.4f} (n={n}){' n.s.' if abs(mean) <= half else ''}"
+        lines.append(f"| {row['strategy']} | {row['metric']} | {row['labels']} | {_fmt(*row['auc'])} | "
+                     f"{paired('auc_minus_random')} | {paired('final_minus_random')} |")
+    if tables["reach"]:
+        lines += ["", "### Labels needed to reach random's final score (seed-mean curves)", "",
+                  "| strategy | metric | random's final | at labels | labels needed | fraction of random's |",
+                  "|---|---|---|---|---|---|"]
+        for row in tables["reach"]:
+            needed = f"{row['labels_needed']:.0f}" if np.isfinite(row["labels_needed"]) else "not reached"
+            fraction = f"{row['fraction']:.0%}" if np.isfinite(row["fraction"]) else "—"
+            lines.append(f"| {row['strategy']} | {row['metric']} | {row['target']:.4f} | {row['random_labels']} | "
+                         f"{needed} | {fraction} |")
+    lines += ["", "### Seconds per round (mean ± std over rounds and seeds)", "",
+              "| strategy | train | evaluate | pool scoring | acquisition | train CPU s |", "|---|---|---|---|---|---|"]
+    for row in tables["seconds"]:
+        cells = [_fmt(*row.get(p, (float("nan"),) * 3), digits=1).split(" (n=")[0] for p in (*PHASES, "train_cpu")]
+        lines.append(f"| {row['strategy']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_outputs(tables: dict[str, list[dict]], out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for name, rows in tables.items():
+        if not rows:
+            continue
+        flat = [{k: (";".join(f"{x}" for x in v) if isinstance(v, tuple) else v) for k, v in row.items()} for row in rows]
+        keys = list(dict.fromkeys(k for row in flat for k in row))
+        with open(out / f"{name}.csv", "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=keys)
+            writer.writeheader()
+            writer.writerows(flat)
+    (out / "summary.md").write_text(to_markdown(tables))
+
+
+def run_matrix(args: argparse.Namespace, extra: list[str]) -> None:
+    """One sweep process per strategy (all seeds); each finished run is skipped on a rerun."""
+    for strategy in args.strategies.split(","):
+        command = [sys.executable, str(ROOT / "run_active_learning.py"), "--config", args.config,
+                   "--strategy", f"{strategy},", "--seed", args.seeds, "--output_dir", args.output_dir,
+                   "--disable_tqdm", "true", *extra]
+        print("$", " ".join(command), flush=True)
+        code = subprocess.call(command, cwd=ROOT)
+        if code != 0:
+            raise SystemExit(f"{strategy} stopped with exit code {code}; rerun the same command to resume")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the strategy x seed matrix (resumable); extra flags go to every run")
+    run.add_argument("--config", required=True)
+    run.add_argument("--strategies", required=True, help="comma-separated strategy names")
+    run.add_argument("--seeds", default="1,2,3")
+    run.add_argument("--output_dir", required=True)
+    summary = sub.add_parser("summarize", help="tables from saved run folders")
+    summary.add_argument("--runs", nargs="+", required=True)
+    summary.add_argument("--out", required=True, help="folder for summary.md and the CSV tables")
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "run":
+        run_matrix(args, extra)
+    else:
+        if extra:
+            parser.error(f"unknown option {extra[0]}")
+        tables = summarize(args.runs)
+        write_outputs(tables, Path(args.out))
+        print(to_markdown(tables))
+
+
+if __name__ == "__main__":
+    main()

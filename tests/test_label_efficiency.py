@@ -1,0 +1,58 @@
+"""The label-efficiency summaries, computed by hand on small curves and on saved runs."""
+
+import json
+import math
+import sys
+
+import numpy as np
+import pytest
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import label_efficiency as le  # noqa: E402
+
+
+def test_normalised_auc_is_the_mean_over_the_budget():
+    # trapezoids: (100 * (0.2 + 0.4) / 2 + 200 * (0.4 + 0.6) / 2) / 300 = (30 + 100) / 300
+    assert le.normalised_auc([100, 200, 400], [0.2, 0.4, 0.6]) == pytest.approx(130 / 300)
+    assert le.normalised_auc([100, 500], [0.5, 0.5]) == pytest.approx(0.5)
+
+
+def test_labels_to_reach_interpolates_and_says_never():
+    assert le.labels_to_reach([100, 200, 300], [0.1, 0.3, 0.5], 0.4) == pytest.approx(250)
+    assert le.labels_to_reach([100, 200, 300], [0.5, 0.6, 0.7], 0.4) == 100
+    assert math.isnan(le.labels_to_reach([100, 200], [0.1, 0.2], 0.4))
+
+
+def test_confidence_half_width_by_hand():
+    # n = 3, t_{0.975, 2} = 4.3027; std 0.1 -> 4.3027 * 0.1 / sqrt(3)
+    assert le.confidence_half_width(0.1, 3) == pytest.approx(4.302653 * 0.1 / np.sqrt(3), rel=1e-5)
+    assert math.isnan(le.confidence_half_width(0.1, 1))
+
+
+def _write_run(folder, strategy, seed, maps):
+    rounds = [{"round": i, "labeled_count": 100 * (i + 1), "test": {"mean_average_precision": m, "macro_f1": m / 2},
+               "test_at_tuned_threshold": {"micro_f1": m}, "seconds": {"train": 10.0, "evaluate": 1.0,
+               "pool_scoring": 2.0, "acquisition": 0.1}} for i, m in enumerate(maps)]
+    folder.mkdir(parents=True)
+    config = {"active_learning": {"strategy": strategy}}
+    (folder / "statistics.json").write_text(json.dumps({"config": config, "seed": seed, "label_names": ["a"],
+                                                        "rounds": rounds}))
+
+
+def test_summary_pairs_seeds_with_random(tmp_path):
+    _write_run(tmp_path / "random/seed1", "random", 1, [0.2, 0.3, 0.4])
+    _write_run(tmp_path / "random/seed2", "random", 2, [0.2, 0.3, 0.4])
+    _write_run(tmp_path / "entropy/seed1", "entropy", 1, [0.2, 0.4, 0.5])
+    _write_run(tmp_path / "entropy/seed2", "entropy", 2, [0.2, 0.4, 0.5])
+    tables = le.summarize([tmp_path])
+    auc = {(r["strategy"], r["metric"]): r for r in tables["auc"]}
+    mean, std, n = auc[("entropy", "mAP")]["auc_minus_random"]
+    # entropy's area (0.075 + 0.225) / 2... per 100 labels: ((0.2+0.4)/2 + (0.4+0.5)/2) / 2 = 0.375;
+    # random's ((0.2+0.3)/2 + (0.3+0.4)/2) / 2 = 0.3
+    assert (mean, std, n) == pytest.approx((0.075, 0.0, 2))
+    reach = {(r["strategy"], r["metric"]): r for r in tables["reach"]}
+    # random ends at 0.4 with 300 labels; entropy reaches 0.4 at 200 labels
+    assert reach[("entropy", "mAP")]["fraction"] == pytest.approx(2 / 3)
+    markdown = le.to_markdown(tables)
+    assert "| entropy | mAP | 100-300 |" in markdown and "67%" in markdown
