@@ -178,16 +178,20 @@ PEERS = {
 
 
 def measure(run, arrays: PeerArrays, permuted: PeerArrays, perm: np.ndarray, k: int, rerun_limit: float) -> dict:
-    """Time one call (wall and process CPU); repeat on the permuted pool under tracemalloc for peak memory
-    and equivariance, unless the timed call took over rerun_limit seconds (then those two are NaN)."""
-    gc.collect()
-    start, start_cpu = time.perf_counter(), time.process_time()
-    batch, scores = run(arrays, np.arange(len(arrays.probs)), k)
-    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - start_cpu
+    """Time the call (wall and process CPU); repeat on the permuted pool under tracemalloc for peak memory
+    and equivariance, unless the timed call took over rerun_limit CPU seconds (then those two are NaN)."""
+    seconds = cpu_seconds = float("inf")
+    for _ in range(3):  # best of 3 for sub-second calls, one call otherwise
+        gc.collect()
+        start, start_cpu = time.perf_counter(), time.process_time()
+        batch, scores = run(arrays, np.arange(len(arrays.probs)), k)
+        seconds, cpu_seconds = min(seconds, time.perf_counter() - start), min(cpu_seconds, time.process_time() - start_cpu)
+        if cpu_seconds > 1.0:
+            break
     result = {"seconds": seconds, "cpu_seconds": cpu_seconds, "batch": np.asarray(batch),
               "scores": None if scores is None else np.asarray(scores, dtype=np.float64),
               "peak_mib": float("nan"), "equivariance": float("nan")}
-    if seconds <= rerun_limit:
+    if cpu_seconds <= rerun_limit:
         gc.collect()
         tracemalloc.start()
         batch_permuted, _ = run(permuted, perm, k)
@@ -206,8 +210,8 @@ def main() -> None:
     parser.add_argument("--labeled", type=int, default=500, help="labeled-set size M")
     parser.add_argument("--k", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--rerun-limit", type=float, default=30.0,
-                        help="skip the permuted rerun (memory, equivariance) of calls slower than this, in s")
+    parser.add_argument("--rerun-limit", type=float, default=20.0,
+                        help="skip the permuted rerun (memory, equivariance) of calls over this many CPU seconds")
     parser.add_argument("--out", default="benchmarks/results/peers.csv")
     args = parser.parse_args()
 
