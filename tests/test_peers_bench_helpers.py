@@ -71,3 +71,27 @@ def test_spearman_orders_and_missing_scores():
     assert spearman(np.array([1.0, 2.0, 3.0]), np.array([10.0, 20.0, 40.0])) == pytest.approx(1.0)
     assert spearman(np.array([1.0, 2.0, 3.0]), np.array([3.0, 2.0, 1.0])) == pytest.approx(-1.0)
     assert np.isnan(spearman(None, np.array([1.0, 2.0]))) and np.isnan(spearman(np.ones(3), np.arange(3.0)))
+
+
+def test_array_classifier_stands_in_for_small_text_and_bernoulli_layout():
+    from peers_bench import ArrayClassifier, ArrayDataset, bernoulli
+
+    arrays = make_arrays(5, 3, 4, 2, seed=0)
+    clf, subset = ArrayClassifier(arrays.probs, arrays.samples), ArrayDataset(np.arange(5))[np.array([3, 1])]
+    assert np.array_equal(clf.predict_proba(subset), arrays.probs[[3, 1]])
+    assert np.array_equal(clf.predict_proba(subset, dropout_sampling=4), arrays.samples[[3, 1]])
+    pairs = bernoulli(arrays.probs)  # (N, 2, L): [P(y = 0), P(y = 1)] per label
+    assert pairs.shape == (5, 2, 3) and np.allclose(pairs.sum(axis=1), 1) and np.array_equal(pairs[:, 1], arrays.probs)
+
+
+def test_capture_return_keeps_results_and_restores_the_method():
+    from peers_bench import capture_return
+
+    class Scorer:
+        def score(self, x):
+            return 2 * x
+
+    scorer = Scorer()
+    with capture_return(scorer, "score") as kept:
+        assert scorer.score(3) == 6
+    assert kept == [6] and "score" not in vars(scorer) and scorer.score(4) == 8
