@@ -66,7 +66,8 @@ def cvirs_example() -> None:
           np.round(cvirs._compute_vector_inconsistency(csr_matrix(targets), (probs > 0.5).astype(int), 2), 4).tolist())
     print("  ours: normalised entropy distance to [1, 1]    :",
           np.round(normalised_entropy_distance((probs > 0.5).astype(int), targets)[:, 0], 4).tolist())
-    print("  ours: score                                    :", np.round(ours("cvirs", probs, targets=targets), 4).tolist())
+    print("  ours: score                                    :",
+          np.round(ours("cvirs", probs, targets=targets), 4).tolist())
 
 
 def entropy_example() -> None:

@@ -10,7 +10,8 @@ import platform
 import sys
 from pathlib import Path
 
-COLUMNS = ["strategy", "peer", "called_as", "N", "L", "ours_s", "peer_s", "ours_cpu_s", "peer_cpu_s", "ratio", "ours_peak_mib", "peer_peak_mib",
+COLUMNS = ["strategy", "peer", "called_as", "N", "L", "ours_s", "peer_s", "ours_cpu_s", "peer_cpu_s", "ratio",
+           "ours_peak_mib", "peer_peak_mib",
            "overlap", "spearman", "ours_equivariance", "peer_equivariance"]
 
 
@@ -29,12 +30,13 @@ def header_lines(args) -> list[str]:
     versions = ", ".join(f"{name} {_version(name)}" for name in ("numpy", "scipy", "scikit-learn", "torch",
                                                                   "small-text", "baal"))
     return [
-        f"command: {Path(sys.executable).name} {' '.join(sys.argv)}",
+        f"command: {sys.executable} {' '.join(sys.argv)}",
         f"date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
         f"machine: nproc {len(os.sched_getaffinity(0))}, {cpu}, load average at end {load} (shared machine)",
         f"packages: Python {platform.python_version()}, {versions}",
         f"inputs: seeded synthetic sigmoid outputs (benchmarks/peers_arrays.py, seed {args.seed}), "
-        f"T = {args.passes}, M = {args.labeled} labeled rows, k = {args.k}; best of 3 timed calls for sub-second ones, else one; "
+        f"T = {args.passes}, M = {args.labeled} labeled rows, k = {args.k}; "
+        "best of 3 timed calls for sub-second ones, else one; "
         f"peer/ours is the ratio of process CPU seconds (wall time on a shared machine includes waiting)",
     ]
 
@@ -48,16 +50,17 @@ def _cell(value, digits: int = 3) -> str:
 
 
 def markdown_table(rows: list[dict]) -> list[str]:
-    lines = ["| strategy | peer (called as) | N | L | ours s wall (CPU) | peer s wall (CPU) | peer/ours CPU | ours MiB | peer MiB | "
-             "overlap | Spearman | equivariant ours / peer |", "|" + "---|" * 12]
+    lines = ["| strategy | peer (called as) | N | L | ours s wall (CPU) | peer s wall (CPU) | peer/ours CPU | "
+             "ours MiB | peer MiB | overlap | Spearman | equivariant ours / peer |", "|" + "---|" * 12]
     for row in rows:
-        peer_s = row.get("peer_s")
+        peer_s, ratio = row.get("peer_s"), row.get("ratio")
         lines.append(
             f"| {row['strategy']} | {row['peer']} ({row['called_as']}) | {row['N']:,} | {row['L']} | "
             f"{row['ours_s']:.3f} ({row['ours_cpu_s']:.3f}) | "
-            f"{_cell(peer_s)} ({_cell(row.get('peer_cpu_s'))}) | {_cell(row.get('ratio'), 2) if peer_s is not None else '-'} | "
-            f"{_cell(row['ours_peak_mib'], 0)} | {_cell(row.get('peer_peak_mib'), 0)} | {_cell(row.get('overlap'), 2)} | "
-            f"{_cell(row.get('spearman'), 3)} | {_cell(row['ours_equivariance'], 2)} / {_cell(row.get('peer_equivariance'), 2)} |"
+            f"{_cell(peer_s)} ({_cell(row.get('peer_cpu_s'))}) | {_cell(ratio, 2) if peer_s is not None else '-'} | "
+            f"{_cell(row['ours_peak_mib'], 0)} | {_cell(row.get('peer_peak_mib'), 0)} | "
+            f"{_cell(row.get('overlap'), 2)} | {_cell(row.get('spearman'), 3)} | "
+            f"{_cell(row['ours_equivariance'], 2)} / {_cell(row.get('peer_equivariance'), 2)} |"
         )
     return lines
 
