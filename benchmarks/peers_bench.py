@@ -1,16 +1,17 @@
 #!/usr/bin/env python
 """Our acquisition functions against small-text's and baal's, on the same arrays, in one process.
 
-Install the peers into a separate virtual environment that sees the main one's packages, so the shared
-.venv is never up- or downgraded (baal 2.1 declares jupyter as a hard dependency, hence --no-deps):
+Install the peers into a separate virtual environment that sees the project's packages, so the project's
+.venv is never up- or downgraded (baal 2.1 declares jupyter as a hard dependency, hence --no-deps). A venv
+made from a venv uses the base interpreter, so --system-site-packages would not see .venv; a .pth line does:
 
-    python3 -m venv /work/peersvenv   # from the main venv's interpreter (same Python, 3.11)
-    /work/main/.venv/bin/python -c "import site; print(site.getsitepackages()[0])" \
-        > /work/peersvenv/lib/python3.11/site-packages/_main_venv.pth
-    /work/peersvenv/bin/pip install small-text==1.4.1 structlog==22.3.0 torchmetrics==1.9.0 \
-        lightning-utilities==0.15.3                  # all pinned in benchmarks/requirements-peers.txt
-    /work/peersvenv/bin/pip install --no-deps baal==2.1.0
-    /work/peersvenv/bin/python benchmarks/peers_bench.py     # N = 10k, 100k; L = 28, 90 (~9 CPU-min)
+    .venv/bin/python -m venv ../peersvenv
+    .venv/bin/python -c "import site; print(site.getsitepackages()[0])" \
+        > ../peersvenv/lib/python3.11/site-packages/_project_venv.pth
+    ../peersvenv/bin/pip install --dry-run small-text==1.4.1 structlog==22.3.0 torchmetrics==1.9.0 \
+        lightning-utilities==0.15.3   # check: "Would install" lists no torch/numpy; then drop --dry-run
+    ../peersvenv/bin/pip install --no-deps baal==2.1.0       # versions: benchmarks/requirements-peers.txt
+    ../peersvenv/bin/python benchmarks/peers_bench.py        # N = 10k, 100k; L = 28, 90 (~9 CPU-min)
 
 For each pair it times the call from arrays to a batch of k = 100 (any reshaping the user must do
 included), then runs it again on a row-permuted copy of the pool under tracemalloc (peak MiB of numpy
