@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import UsageError
+from ..results import now_iso
 from .lock import FolderLock
 from .project import Project
 
@@ -60,7 +61,7 @@ def _create(project: Project, args, config, log) -> None:
     if not args.unlabeled or not args.label_names:
         raise UsageError(f"{project.folder} holds no project yet; create one with --unlabeled corpus.jsonl "
                          "--label_names labels.txt")
-    if project.folder.exists() and any(p.name != ".lock" for p in project.folder.iterdir()):
+    if project.folder.exists() and any(p.name not in (".lock", "corpus.jsonl") for p in project.folder.iterdir()):
         raise UsageError(f"--project_dir {project.folder} is not empty and holds no annotate project; choose a new folder")
     label_names = read_label_names(Path(args.label_names))
     data = config.data
@@ -80,7 +81,7 @@ def _create(project: Project, args, config, log) -> None:
     if args.stop_set_size < 1:
         raise UsageError("--stop_set_size must be at least 1")
     project.data = {
-        "created": None, "label_names": label_names, "options": [], "round": 0, "phase": "start", "trainings": 0,
+        "created": now_iso(), "label_names": label_names, "options": [], "round": 0, "phase": "start", "trainings": 0,
         "labels": labels, "batches": {}, "imports": [], "stopping": [], "model": None,
         "stop_set": subsample_ids(np.arange(len(ids)), args.stop_set_size, int(config.training.seed)).tolist(),
         "sources": {"unlabeled": str(args.unlabeled), "labeled": args.labeled, "label_names": str(args.label_names)},
@@ -125,13 +126,13 @@ def run_annotate(argv: list[str], log=print) -> int:
                                  "(its corpus and labels are saved in it) or choose a new --project_dir")
         options = _options(project, rest) if not creating else rest
         config = parse_config(options)  # all options checked before anything is written
-        session = _session(project, config, args, log, creating, options)
         if args.import_file:
             if creating:
                 raise UsageError("--import needs an existing project; create it first (without --import)")
             from .engine import import_labels
 
-            import_labels(session, Path(args.import_file))
+            import_labels(project, Path(args.import_file), log)
+        session = _session(project, config, args, log, creating, options)
         from .engine import advance
 
         advance(session)

@@ -25,6 +25,7 @@ import numpy as np
 from acquisition import AcquisitionInput
 from ..coldstart import candidate_embeddings, kmeans_medoids
 from ..errors import UsageError
+from ..faults import maybe_fail, set_context
 from ..results import atomic_write_json, atomic_write_npz, now_iso
 from ..sampling import subsample_ids
 from ..state import arrays_to_outputs, outputs_to_arrays
@@ -86,6 +87,7 @@ def advance(session: Session) -> None:
                         f"(or .jsonl, or Label Studio tasks); then run: run_active_learning.py annotate "
                         f"--project_dir {project.folder} --import FILE")
             return
+        set_context(k, "annotate")
         labeled, _ = session.targets()
         if len(labeled) == len(session.ids):
             session.log(f"every example of the corpus is labeled ({len(labeled)}); nothing left to query")
@@ -119,6 +121,7 @@ def _start(session: Session) -> None:
     model_path = project.save_model(session.model, session.tokenizer, t)
     project.commit(phase="trained", model=model_path, seed_index=t, trainings=t + 1,
                    fit={"train_loss": fit["train_loss"], "seconds": fit["seconds"]})
+    maybe_fail("after_train")
 
 
 def _cold_start(session: Session) -> None:
@@ -164,6 +167,7 @@ def _score(session: Session) -> None:
     record.update(round=k, labeled=int(len(labeled)), pool_mean_uncertainty=_mean_entropy(inputs.pool.probs))
     atomic_write_json(project.round_dir(k) / "stopping.json", record)
     project.commit(phase="scored", pending_stopping=record)
+    maybe_fail("after_scoring")
 
 
 def _mean_entropy(probs: np.ndarray) -> float:
@@ -231,24 +235,23 @@ def load_trained_model(path: str, model_args, label_names: list[str]):
     return load_model(model_args, config, weights_from=path)
 
 
-def import_labels(session: Session, path: Path) -> None:
+def import_labels(project: Project, path: Path, log: Callable[[str], None]) -> None:
     """Validate ``path`` against the exported batch and merge it (all or nothing); the next round starts."""
-    project = session.project
     data = Path(path).read_bytes() if Path(path).is_file() else None
     digest = sha256_bytes(data) if data is not None else None
     if digest is not None and any(item["sha256"] == digest for item in project.data["imports"]):
-        session.log(f"{path} was already imported; continuing the project")
+        log(f"{path} was already imported; continuing the project")
         return
     k = project.data["round"]
     if project.data["phase"] != "exported":
         raise UsageError(f"round {k}'s batch is not exported yet (phase {project.data['phase']}); run annotate "
                          f"--project_dir {project.folder} without --import first to finish it")
     batch = project.data["batches"][str(k)]
-    labeled = validate_import(Path(path), batch["ids"], session.label_names, f"round_{k}'s batch")
+    labeled = validate_import(Path(path), batch["ids"], project.data["label_names"], f"round_{k}'s batch")
     row_of = dict(zip(batch["ids"], batch["rows"]))
     labels = {**project.data["labels"], **{str(row_of[i]): names for i, names in labeled.items()}}
     imports = [*project.data["imports"], {"round": k, "file": str(path), "sha256": digest, "labeled": len(labeled),
                                           "at": now_iso()}]
     project.commit(labels=labels, imports=imports, round=k + 1, phase="start", model=project.data.get("model"))
-    session.log(f"imported {len(labeled)} of {len(batch['ids'])} examples of round {k} "
+    log(f"imported {len(labeled)} of {len(batch['ids'])} examples of round {k} "
                 f"({len(batch['ids']) - len(labeled)} left in the pool); {len(labels)} labeled in all")
