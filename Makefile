@@ -26,8 +26,8 @@ setup: $(VENV)/.installed
 # About 5 minutes and 1 GB on 2 CPU cores (measured: 4m45s wall). Kept apart from .venv on purpose.
 $(LS_VENV)/.installed:
 	test -x $(LS_VENV)/bin/python || $(PYTHON) -m venv $(LS_VENV)
-	$(LS_VENV)/bin/python -m pip install --quiet $(LS_SPEC)
-	touch $@
+	$(LS_VENV)/bin/python -m pip install --quiet $(LS_SPEC) && touch $@ \
+		|| echo "warning: label-studio could not be installed; its round-trip test will be skipped"
 
 ls-venv: $(LS_VENV)/.installed
 
