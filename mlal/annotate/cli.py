@@ -31,7 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Active learning with people who label: each round writes the batch to label into "
         "PROJECT_DIR/round_<k>/ (CSV, JSONL, Label Studio tasks); --import the labels to go on. Model, training "
         "and AL options (--strategy, --query_size, --initial_size, --model, --seed, --config, ...) are those of "
-        "the simulation; see run_active_learning.py --help.",
+        "the simulation; see run_active_learning.py --help. With nothing labeled, round 0 is a label-free cold "
+        "start: the --initial_size k-means medoids of the pretrained encoder's embeddings (--initial_sampling "
+        "stratified reads the labels of the whole pool and exists in simulation only).",
     )
     parser.add_argument("-h", "--help", action="store_true")
     parser.add_argument("--project_dir", required=False, help="The project folder (created on first use).")
@@ -58,9 +60,6 @@ def _create(project: Project, args, config, log) -> None:
     from ..sampling import subsample_ids
     from .corpus import read_corpus, read_label_names, read_seed
 
-    if not args.unlabeled or not args.label_names:
-        raise UsageError(f"{project.folder} holds no project yet; create one with --unlabeled corpus.jsonl "
-                         "--label_names labels.txt")
     if project.folder.exists() and any(p.name not in (".lock", "corpus.jsonl") for p in project.folder.iterdir()):
         raise UsageError(f"--project_dir {project.folder} is not empty and holds no annotate project; choose a new folder")
     label_names = read_label_names(Path(args.label_names))
@@ -117,6 +116,12 @@ def run_annotate(argv: list[str], log=print) -> int:
     project = Project(Path(args.project_dir))
     if project.folder.exists() and not project.folder.is_dir():
         raise UsageError(f"--project_dir {project.folder} is a file; choose a folder")
+    if not project.exists() and args.import_file:
+        raise UsageError(f"--import needs an existing project and {project.folder} holds none; create it first with "
+                         "--unlabeled corpus.jsonl --label_names labels.txt")
+    if not project.exists() and not (args.unlabeled and args.label_names):
+        raise UsageError(f"{project.folder} holds no project yet; create one with --unlabeled corpus.jsonl "
+                         "--label_names labels.txt")
     with FolderLock(project.folder):
         creating = not project.exists()
         if not creating:
@@ -126,35 +131,39 @@ def run_annotate(argv: list[str], log=print) -> int:
                                  "(its corpus and labels are saved in it) or choose a new --project_dir")
         options = _options(project, rest) if not creating else rest
         config = parse_config(options)  # all options checked before anything is written
+        strategy = _check(config)
         if args.import_file:
-            if creating:
-                raise UsageError("--import needs an existing project; create it first (without --import)")
             from .engine import import_labels
 
             import_labels(project, Path(args.import_file), log)
-        session = _session(project, config, args, log, creating, options)
+        session = _session(project, config, strategy, args, log, creating, options)
         from .engine import advance
 
         advance(session)
     return 0
 
 
-def _session(project: Project, config, args, log, creating: bool, options: list[str]):
-    from datasets import Dataset
-
+def _check(config):
+    """The strategy, once the options are checked (the simulation's checks)."""
     from acquisition import get_strategy
     from ..loop import _validate
-    from ..modeling import load_model_config, load_tokenizer
-    from .engine import Session
 
     _validate(config)
     al = config.al
     try:
-        strategy = get_strategy(al.strategy, random_state=int(config.training.seed),
-                                margin_aggregation=al.margin_aggregation, adaptive_beta=al.adaptive_beta,
-                                beal_variant=al.beal_variant, cluster_margin_factor=al.cluster_margin_factor)
+        return get_strategy(al.strategy, random_state=int(config.training.seed),
+                            margin_aggregation=al.margin_aggregation, adaptive_beta=al.adaptive_beta,
+                            beal_variant=al.beal_variant, cluster_margin_factor=al.cluster_margin_factor)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+
+
+def _session(project: Project, config, strategy, args, log, creating: bool, options: list[str]):
+    from datasets import Dataset
+
+    from ..modeling import load_model_config, load_tokenizer
+    from .engine import Session
+
     tokenizer = load_tokenizer(config.model)
     if creating:
         _create(project, args, config, log)
