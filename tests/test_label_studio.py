@@ -2,7 +2,7 @@
 through its HTTP API as an annotator would, its JSON export imported back into the project.
 
 The server comes from a separate virtual environment (label-studio pins many packages): ``make ls-venv``
-creates it; the test finds it through MLAL_LABEL_STUDIO_VENV (default: .ls-venv, then /work/lsvenv) and
+creates it; the test finds it through MLAL_LABEL_STUDIO_VENV (default: .ls-venv) and
 skips, saying so, only where no label-studio executable is installed. The server runs on 127.0.0.1 on a
 free port with its default SQLite store in a temporary folder, and is stopped at the end.
 """
@@ -57,7 +57,7 @@ def test_tasks_and_export_parsing_without_a_server():
 
 
 def _label_studio_executable() -> Path:
-    candidates = [os.environ.get("MLAL_LABEL_STUDIO_VENV"), str(ROOT / ".ls-venv"), "/work/lsvenv"]
+    candidates = [os.environ.get("MLAL_LABEL_STUDIO_VENV"), str(ROOT / ".ls-venv")]
     for venv in filter(None, candidates):
         executable = Path(venv) / "bin" / "label-studio"
         if executable.is_file():
