@@ -6,6 +6,8 @@
         --strategy entropy --seed 1
     python run_active_learning.py --list-strategies
     python run_active_learning.py --config configs/demo.yaml --strategy random,entropy --seed 1,2,3   # a sweep
+    python run_active_learning.py annotate --unlabeled corpus.jsonl --label_names labels.txt --project_dir proj/
+        # annotate mode: people label the batches (see `annotate --help` and the README)
 
 Every option can come from the YAML file given with --config and be overridden on the command
 line; `--help` lists them all (Trainer's TrainingArguments included).
@@ -50,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("mlal").setLevel(logging.INFO)  # e.g. "no validation split: carved 126 examples"
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
+        if argv[:1] == ["annotate"]:  # annotate mode (mlal/annotate): a corpus without labels, people who label
+            from mlal.annotate.cli import run_annotate
+
+            return run_annotate(argv[1:])
         from mlal.config import parse_config
         from mlal.sweep import expand_sweep
 

@@ -113,7 +113,11 @@ class ActiveLearningArguments:
     list_strategies: bool = field(default=False, metadata={"help": "Print the strategies, one line each, and exit."})
     initial_size: int = field(default=100, metadata={"help": "Size of the initial labeled set."})
     initial_sampling: str = field(
-        default="random", metadata={"help": "'random' or 'stratified' (every label represented where possible)."}
+        default="random",
+        metadata={"help": "'random'; 'kmeans' (label-free cold start: k-means medoids of the pretrained encoder's "
+                  "embeddings, Zhu et al. 2008); or 'stratified' (every label represented where possible). "
+                  "WARNING: 'stratified' reads the oracle's labels of the whole pool, so it exists in "
+                  "simulation only and flatters the first rounds."},
     )
     query_size: int = field(default=50, metadata={"help": "Examples acquired per round."})
     rounds: int = field(default=3, metadata={"help": "Training rounds; acquisition happens between them."})
@@ -171,6 +175,12 @@ class ActiveLearningArguments:
                   "--metric_for_best_model on the validation split; needs --eval_strategy epoch (or steps). "
                   "Add --save_strategy best --load_best_model_at_end to keep the best model of the round."},
     )
+    stop_kappa: float = field(
+        default=0.99,
+        metadata={"help": "Stopping advice: recommend stopping once Cohen's kappa between consecutive rounds' "
+                  "predictions on the stop set stays at or above this (Bloodgood & Vijay-Shanker 2009)."},
+    )
+    stop_window: int = field(default=3, metadata={"help": "Stopping advice: rounds kappa must stay above --stop_kappa."})
     save_checkpoints: bool = field(default=False, metadata={"help": "Save each round's model under checkpoints/."})
     overwrite: bool = field(default=False, metadata={"help": "Replace an existing run in --output_dir."})
 

@@ -32,7 +32,8 @@ from .results import RunRecorder, now_iso
 from .run_folder import check_output_folder, check_writable, holds_run, lock_run_folder, remove_run, write_failure
 from .run_format import STATISTICS
 from .state import RunState, arrays_to_outputs, config_differences, config_hash, outputs_to_arrays
-from .sampling import initial_labeled_ids, subsample_ids
+from .sampling import INITIAL_SAMPLING, initial_labeled_ids, subsample_ids
+from .stopping import advice_line, stopping_advice
 from .training import fine_tune, positive_weights, validates_during_training
 
 logger = logging.getLogger(__name__)
@@ -75,7 +76,8 @@ def _validate(config: ExperimentConfig) -> None:
         (al.rounds >= 1, "--rounds must be at least 1"),
         (al.mc_passes >= 1, "--mc_passes must be at least 1"),
         (al.mc_dropout_layers >= 0, "--mc_dropout_layers must be 0 (full MC dropout) or a number of top layers"),
-        (al.initial_sampling in ("random", "stratified"), "--initial_sampling must be 'random' or 'stratified'"),
+        (al.initial_sampling in INITIAL_SAMPLING, f"--initial_sampling must be one of {', '.join(INITIAL_SAMPLING)}"),
+        (0 <= al.stop_kappa <= 1 and al.stop_window >= 1, "--stop_kappa must be in [0, 1] and --stop_window >= 1"),
         (al.loss in ("bce", "weighted_bce"), "--loss must be 'bce' or 'weighted_bce'"),
         (al.pool_subsample is None or al.pool_subsample >= 1, "--pool_subsample must be at least 1"),
         (al.pool_subsample is None or al.rounds == 1 or al.pool_subsample >= al.query_size,
@@ -223,7 +225,13 @@ def _run_experiment(config: ExperimentConfig, log: Callable[[str], None], held: 
         barrier()
         recorder.start(data.label_names)
         state = RunState(output_dir)
-        labeled = initial_labeled_ids(train_targets, candidates, al.initial_size, al.initial_sampling, seed)
+        embeddings = None
+        if al.initial_sampling == "kmeans":  # label-free cold start (mlal.coldstart)
+            from .coldstart import candidate_embeddings
+
+            embeddings = candidate_embeddings(config.model, model_config, tokenizer, data.splits["train"].select(
+                candidates)["text"], config.data.max_length, seed, int(training_args.per_device_eval_batch_size))
+        labeled = initial_labeled_ids(train_targets, candidates, al.initial_size, al.initial_sampling, seed, embeddings)
         state.data = {"config_hash": config_hash(config_dict), "config": config_dict, "round": 0, "phase": "start",
                       "labeled_ids": labeled.tolist(), "partial": {}, "finished": False, "files": {},
                       "eval_index": recorder.eval_index}
@@ -329,6 +337,12 @@ def _run_round(config, state, commit, recorder, strategy, model, model_config, t
             "validation": multilabel_metrics(targets["validation"], outputs["validation"], 0.5),
             **partial["fit"],
         }
+        # Stopping advice on a stop set of unlabeled examples: the test split's texts (labels unused).
+        previous = output_dir / "eval" / f"round_{round_index - 1:03d}.npz"
+        previous_probs = np.load(previous)["test_probs"] if round_index > 0 and previous.is_file() else None
+        history = [r.get("stopping", {}).get("kappa") for r in recorder.statistics["rounds"]]
+        partial["record"]["stopping"] = stopping_advice(previous_probs, outputs["test"], history, al.stop_kappa,
+                                                        al.stop_window)
         if al.save_checkpoints and is_main_process():
             checkpoint = output_dir / "checkpoints" / f"{strategy.name}-seed{seed}-round{round_index}"
             model.save_pretrained(checkpoint)
@@ -401,6 +415,7 @@ def _run_round(config, state, commit, recorder, strategy, model, model_config, t
     commit(round=round_index + 1, phase="start", partial={},
            labeled_ids=np.sort(np.concatenate([labeled, selected_ids])).tolist())
     log(table_row(record))
+    log(advice_line(record["stopping"]))
     maybe_fail("after_acquisition")
     return model
 

@@ -5,21 +5,33 @@ from __future__ import annotations
 import numpy as np
 
 
+INITIAL_SAMPLING = ("random", "stratified", "kmeans")
+
+
 def initial_labeled_ids(
-    targets: np.ndarray, candidate_ids: np.ndarray, size: int, method: str, random_state: int
+    targets: np.ndarray, candidate_ids: np.ndarray, size: int, method: str, random_state: int,
+    embeddings: np.ndarray | None = None,
 ) -> np.ndarray:
     """Choose ``size`` ids from ``candidate_ids`` (rows of ``targets``, shape (n, L)).
 
     ``random``: a uniform sample. ``stratified``: first one example for each label that has one,
     rarest label first (so every label is represented where possible), then a uniform sample of
-    the rest. Returns sorted ids.
+    the rest; it reads the labels of every candidate, so it exists in simulation only.
+    ``kmeans``: label-free, the k-means medoids of ``embeddings`` (one row per candidate, from the
+    pretrained encoder; see :mod:`mlal.coldstart`). Returns sorted ids.
     """
     rng = np.random.default_rng(random_state)
     candidate_ids = np.asarray(candidate_ids)
     if method == "random":
         return np.sort(rng.choice(candidate_ids, size=size, replace=False))
+    if method == "kmeans":
+        from .coldstart import kmeans_medoids
+
+        if embeddings is None or len(embeddings) != len(candidate_ids):
+            raise ValueError("initial sampling 'kmeans' needs one embedding row per candidate id")
+        return np.sort(candidate_ids[kmeans_medoids(embeddings, size, random_state)[0]])
     if method != "stratified":
-        raise ValueError(f"unknown initial sampling {method!r}; use 'random' or 'stratified'")
+        raise ValueError(f"unknown initial sampling {method!r}; use one of {', '.join(INITIAL_SAMPLING)}")
     shuffled = rng.permutation(candidate_ids)
     sub = targets[shuffled]
     chosen: list[int] = []
