@@ -50,11 +50,14 @@ def test_run_folder_records_what_each_round_bought(tiny_bert_dir, tmp_path):
     run = tmp_path / "run"
     assert json.loads((run / "statistics.json").read_text())["schema_version"] == SCHEMA_VERSION
     train = make_config(**tiny_run_options(tiny_bert_dir, run))
-    targets = load_multilabel_data(train.data, train.data.dataset_seed).targets("train")
+    data = load_multilabel_data(train.data, train.data.dataset_seed)
+    targets, original_ids = data.targets("train"), data.original_ids("train")
+    assert sorted(original_ids.tolist()) != [str(i) for i in range(len(original_ids))]  # carving moved rows
     for record in stats["rounds"][:-1]:
         arrays = np.load(run / "eval" / round_file(record["round"]))
         assert arrays["selected_original_ids"].tolist() == record["selected_original_ids"]
-        assert arrays["selected_original_ids"].tolist() == [str(i) for i in record["selected_ids"]]  # stand-in ids
+        assert arrays["selected_original_ids"].tolist() == original_ids[record["selected_ids"]].tolist()
+        assert arrays["pool_original_ids"].tolist() == original_ids[arrays["pool_ids"]].tolist()
         assert np.array_equal(arrays["selected_targets"], targets[arrays["selected_ids"]])
         assert np.array_equal(arrays["labeled_targets"], targets[arrays["labeled_ids"]])
         # The whole scored pool with its scores: the selected rows are its top scores.

@@ -94,16 +94,3 @@ def test_no_label_present_gives_nan_not_zero():
     m = multilabel_metrics(y, np.full((3, 2), 0.1), 0.5)
     assert np.isnan(m["macro_f1"]) and np.isnan(m["mean_average_precision"]) and m["macro_labels_excluded"] == 2
     assert m["samples_f1"] == 1.0  # every empty label set predicted empty: correct, not 0
-
-
-def test_per_class_figure_draws_no_bar_for_an_absent_label():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import plotting
-
-    y = np.array([[1, 0, 0], [1, 1, 0], [0, 1, 0]])  # label "c" absent
-    fig = plotting.per_class_figure(y, y * 0.9, ["a", "b", "c"])
-    widths = [patch.get_width() for patch in fig.axes[0].patches]
-    assert sum(np.isnan(widths)) == 3 and np.nansum(widths) == 6.0  # P, R, F1 of a and b are 1; c is NaN
-    assert [t.get_text() for t in fig.axes[0].get_yticklabels()][-1] == "c (0)"

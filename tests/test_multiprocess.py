@@ -5,6 +5,7 @@ import socket
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from conftest import ROOT, tiny_run_argv
 
@@ -54,7 +55,14 @@ def test_two_processes_match_one(launcher, tiny_bert_dir, tmp_path):
         # Same loss scale whatever the process count (a doubled loss would differ by ~0.69). Stated tolerance
         # 1e-5: observed differences are ~1e-7 (float summation order in the gradient all-reduce).
         assert rb["train_loss"] == pytest.approx(ra["train_loss"], abs=1e-5)
-        for key in ("micro_f1", "macro_f1", "mean_average_precision", "hamming_loss"):
+        for key in ("micro_f1", "macro_f1", "hamming_loss"):
             assert rb["test"][key] == pytest.approx(ra["test"][key], abs=1e-5)
+        # The tiny random model's test probabilities span only ~0.01, so float32-ulp differences (6e-8, from the
+        # all-reduce) reorder near-ties and move mAP by ~1e-3; the probabilities themselves must agree.
+        assert rb["test"]["mean_average_precision"] == pytest.approx(ra["test"]["mean_average_precision"], abs=5e-3)
+    for r in range(len(a)):
+        one_probs = np.load(tmp_path / "one" / "eval" / f"round_{r:03d}.npz")["test_probs"]
+        two_probs = np.load(tmp_path / "two" / "eval" / f"round_{r:03d}.npz")["test_probs"]
+        np.testing.assert_allclose(two_probs, one_probs, atol=1e-6)
     assert two.stdout.count("results:") == 1  # only the main process prints and writes
     assert json.loads((tmp_path / "two" / "statistics.json").read_text())["processes"] == 2
