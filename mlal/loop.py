@@ -32,9 +32,10 @@ from .results import RunRecorder, now_iso
 from .run_folder import check_output_folder, check_writable, holds_run, lock_run_folder, remove_run, write_failure
 from .run_format import STATISTICS
 from .state import RunState, arrays_to_outputs, config_differences, config_hash, outputs_to_arrays
-from .sampling import INITIAL_SAMPLING, initial_labeled_ids, subsample_ids
+from .options import candidate_ids, validate_options
+from .sampling import initial_labeled_ids, subsample_ids
 from .stopping import advice_line, stopping_advice
-from .training import fine_tune, positive_weights, validates_during_training
+from .training import fine_tune, positive_weights
 
 logger = logging.getLogger(__name__)
 
@@ -66,56 +67,6 @@ def _silent(_message: str) -> None:
 
 def default_output_dir(data_name: str, strategy: str, seed: int) -> Path:
     return Path("results") / data_name / strategy / f"seed{seed}"
-
-
-def _validate(config: ExperimentConfig) -> None:
-    al = config.al
-    checks = [
-        (al.initial_size >= 1, "--initial_size must be at least 1"),
-        (al.query_size >= 1, "--query_size must be at least 1"),
-        (al.rounds >= 1, "--rounds must be at least 1"),
-        (al.mc_passes >= 1, "--mc_passes must be at least 1"),
-        (al.mc_dropout_layers >= 0, "--mc_dropout_layers must be 0 (full MC dropout) or a number of top layers"),
-        (al.initial_sampling in INITIAL_SAMPLING, f"--initial_sampling must be one of {', '.join(INITIAL_SAMPLING)}"),
-        (0 <= al.stop_kappa <= 1 and al.stop_window >= 1, "--stop_kappa must be in [0, 1] and --stop_window >= 1"),
-        (al.loss in ("bce", "weighted_bce"), "--loss must be 'bce' or 'weighted_bce'"),
-        (al.pool_subsample is None or al.pool_subsample >= 1, "--pool_subsample must be at least 1"),
-        (al.pool_subsample is None or al.rounds == 1 or al.pool_subsample >= al.query_size,
-         f"--pool_subsample {al.pool_subsample} is smaller than --query_size {al.query_size}: a round acquires only "
-         "from the scored subsample; raise --pool_subsample or lower --query_size"),
-        (al.pool_fraction is None or 0 < al.pool_fraction <= 1, "--pool_fraction must be in (0, 1]"),
-        (al.label_budget is None or al.label_budget >= al.initial_size, "--label_budget must be >= --initial_size"),
-        (al.early_stopping_patience is None or al.early_stopping_patience >= 1,
-         "--early_stopping_patience must be at least 1"),
-        (al.early_stopping_patience is None or validates_during_training(config.training),
-         "--early_stopping_patience needs --eval_strategy epoch (validation during each round's training)"),
-        (config.data.max_length >= 8, "--max_length must be at least 8"),
-        (not config.training.push_to_hub or bool(config.training.hub_model_id),
-         "--push_to_hub needs --hub_model_id user/name"),
-    ]
-    for ok, message in checks:
-        if not ok:
-            raise UsageError(message)
-
-
-def _candidate_ids(config: ExperimentConfig, n_train: int, seed: int) -> np.ndarray:
-    """Training rows that may be labeled: all of them, or a seeded fraction (--pool_fraction)."""
-    ids = np.arange(n_train)
-    if config.al.pool_fraction is not None and config.al.pool_fraction < 1:
-        ids = subsample_ids(ids, max(1, int(round(config.al.pool_fraction * n_train))), seed)
-    al = config.al
-    pool_after_initial = len(ids) - al.initial_size
-    if pool_after_initial <= 0:
-        raise UsageError(
-            f"the unlabeled pool is empty: --initial_size {al.initial_size} uses all {len(ids)} candidate examples; "
-            "lower --initial_size or use more data"
-        )
-    if al.rounds > 1 and al.query_size > pool_after_initial:
-        raise UsageError(
-            f"--query_size {al.query_size} is larger than the unlabeled pool ({pool_after_initial} examples); "
-            "lower --query_size or use more data"
-        )
-    return ids
 
 
 def _prepare_output_dir(config: ExperimentConfig, data: MultiLabelData) -> Path:
@@ -180,7 +131,7 @@ def _run_experiment(config: ExperimentConfig, log: Callable[[str], None], held: 
     seed = int(training_args.seed)
     if not is_main_process():
         log = _silent  # noqa: F811  (only the main process prints)
-    _validate(config)
+    validate_options(config)
     try:
         strategy = get_strategy(
             al.strategy, random_state=seed, margin_aggregation=al.margin_aggregation, adaptive_beta=al.adaptive_beta,
@@ -191,7 +142,7 @@ def _run_experiment(config: ExperimentConfig, log: Callable[[str], None], held: 
         raise UsageError(str(exc)) from None
     data = load_multilabel_data(config.data, config.data.dataset_seed, config.model.cache_dir)
     train_targets = data.targets("train")
-    candidates = _candidate_ids(config, len(train_targets), seed)
+    candidates = candidate_ids(config, len(train_targets), seed)
     output_dir = _prepare_output_dir(config, data)
     config_dict = config.to_dict()
     seen = _state_bytes(output_dir)

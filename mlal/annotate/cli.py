@@ -146,9 +146,9 @@ def run_annotate(argv: list[str], log=print) -> int:
 def _check(config):
     """The strategy, once the options are checked (the simulation's checks)."""
     from acquisition import get_strategy
-    from ..loop import _validate
+    from ..options import validate_options
 
-    _validate(config)
+    validate_options(config)
     al = config.al
     try:
         return get_strategy(al.strategy, random_state=int(config.training.seed),
