@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# [bench-labels] step 1: which training recipe keeps the learning curve at less cost?
+# The slice: GoEmotions, random and entropy, seeds 1 and 2, 100 -> 500 labels (+100 per round), a random
+# (label-free) initial set. One resumable sweep per recipe; rerun the same command to continue.
+# Compare with: python benchmarks/label_efficiency.py summarize --runs OUT/<recipe> --out OUT/<recipe>/summary
+# Costs: seconds.train and train_cpu_seconds of each round record. Run it on a quiet machine: with other jobs
+# on the same 2 cores both wall AND CPU seconds inflate 4-10x (measured: 1,210 CPU s vs 138 CPU s for the
+# same 200-label round).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-results/recipe_slice}
+PY=${PY:-.venv/bin/python}
+export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+COMMON=(--config configs/fast_tuned.yaml --dataset ../shared/data/goemotions --strategy random,entropy --seed 1,2
+        --initial_size 100 --initial_sampling random --query_size 100 --rounds 5 --pool_subsample 2000
+        --test_subsample 1000 --validation_subsample 1000 --disable_tqdm true)
+# R0: fast_tuned as it is (15 epochs from the pretrained weights every round).
+$PY run_active_learning.py "${COMMON[@]}" --output_dir "$OUT/R0_baseline"
+# R1: validation mAP after each epoch, best model kept, stop after 3 epochs without improvement (max 15).
+$PY run_active_learning.py "${COMMON[@]}" --output_dir "$OUT/R1_early_stop" --eval_strategy epoch \
+    --save_strategy best --load_best_model_at_end true --metric_for_best_model mean_average_precision \
+    --early_stopping_patience 3
+# R2: a fixed budget of 125 optimizer steps (2,000 examples) per round, whatever the labeled-set size.
+$PY run_active_learning.py "${COMMON[@]}" --output_dir "$OUT/R2_steps125" --max_steps 125
