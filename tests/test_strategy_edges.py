@@ -1,10 +1,12 @@
 """Every strategy at the edges: all-negative rows (adaptive), saturated float32 probabilities,
 non-finite outputs, bad batch sizes and missing declared outputs."""
 
+import sys
 from dataclasses import replace
 
 import numpy as np
 import pytest
+from conftest import ROOT
 from test_strategies import ALL, make_inputs, random_inputs
 
 from acquisition import AcquisitionInput, AcquisitionInputError, MCDropoutStats, ModelOutputs, get_strategy
@@ -163,39 +165,11 @@ def test_mc_stats_type_is_unchanged():  # the loop's arrays still round-trip thr
 
 # ------------------------------------------------------------------ cvirs: the packed-bits unique gives the same scores
 def cvirs_reference(probs, labeled_targets):
-    """CVIRS before the speed-up (np.unique(axis=0), one rankdata per label), kept to check identity."""
-    from scipy.stats import rankdata
+    """CVIRS before the speed-up (np.unique(axis=0), one rankdata per label): the benchmark's "before" code."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from cvirs_speed_bench import cvirs_before
 
-    n = len(probs)
-    uncertainty = np.zeros(n)
-    for j in range(probs.shape[1]):
-        uncertainty += (n - rankdata(np.abs(2.0 * probs[:, j] - 1.0), method="average")) / max(n - 1, 1)
-    uncertainty /= probs.shape[1]
-    patterns, inverse = np.unique((probs > 0.5).astype(np.int8), axis=0, return_inverse=True)
-    labeled, counts = np.unique(labeled_targets.astype(np.int8), axis=0, return_counts=True)
-    weights = counts / counts.sum()
-    return uncertainty * (reference_entropy_distance(patterns, labeled) @ weights)[np.ravel(inverse)]
-
-
-def reference_entropy_distance(a, b):
-    """normalised_entropy_distance before the lookup table: entropies of the contingency counts."""
-    def entropy_of_counts(*counts, total):
-        out = 0.0
-        for count in counts:
-            q = count / total
-            out = out - np.where(q > 0, q * np.log(np.where(q > 0, q, 1.0)), 0.0)
-        return out
-
-    n_labels = a.shape[1]
-    a, b = a.astype(np.float64), b.astype(np.float64)
-    n11 = a @ b.T
-    n10, n01 = a.sum(1)[:, None] - n11, b.sum(1)[None, :] - n11
-    n00 = n_labels - n11 - n10 - n01
-    h_a = entropy_of_counts(n11 + n10, n01 + n00, total=n_labels)
-    h_b = entropy_of_counts(n11 + n01, n10 + n00, total=n_labels)
-    h_ab = entropy_of_counts(n11, n10, n01, n00, total=n_labels)
-    distance = np.divide(2 * h_ab - h_a - h_b, h_ab, out=np.zeros_like(h_ab), where=h_ab > 1e-12)
-    return np.where(n10 + n01 == n_labels, 1.0, distance)
+    return cvirs_before(probs, labeled_targets)
 
 
 @pytest.mark.parametrize("n_labels", [3, 8, 28, 90])
