@@ -33,14 +33,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch  # noqa: E402
 
 from acquisition import AcquisitionInput, MCDropoutStats, ModelOutputs, get_strategy  # noqa: E402
-from mlal.config import make_config  # noqa: E402
-from mlal.data import load_multilabel_data  # noqa: E402
 from mlal.inference import (  # noqa: E402
     MODEL_INPUTS, _batches, _mc_pass_probabilities, dropout_only_train_mode, replay_lower_layers,
 )
-from mlal.modeling import load_model, load_model_config, load_tokenizer  # noqa: E402
-from mlal.sampling import subsample_ids  # noqa: E402
-from mlal.training import fine_tune, positive_weights  # noqa: E402
+from partial_mc_bench import fine_tuned_model_and_pool  # noqa: E402  (the same model-and-pool setup)
 
 
 def per_pass_probabilities(model, dataset, tokenizer, passes: int, seed: int, layers: int, batch_size: int = 64):
@@ -95,19 +91,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    config = make_config(config="configs/fast_tuned.yaml", dataset=args.dataset, num_train_epochs=args.epochs,
-                         disable_tqdm=True)
-    data = load_multilabel_data(config.data, seed=42)
-    tokenizer = load_tokenizer(config.model)
-    model = load_model(config.model, load_model_config(config.model, data.label_names))
-    tokenized = data.splits["train"].map(lambda b: tokenizer(b["text"], truncation=True, max_length=128), batched=True,
-                                         remove_columns=["text"])
-    targets = data.targets("train")
-    ids = np.random.default_rng(0).permutation(len(targets))
-    labeled, pool_ids = np.sort(ids[: args.labeled]), subsample_ids(ids[args.labeled:], args.pool, 1)
-    fit = fine_tune(model, tokenized.select(labeled), tokenizer, config.training,
-                    positive_weights(targets[labeled], config.al.pos_weight_max))
-    pool = tokenized.select(pool_ids)
+    model, tokenizer, pool, pool_ids, labeled, targets, fit = fine_tuned_model_and_pool(args)
 
     rows = []
     for mode, layers in (("full", 0), (f"partial k={args.layers}", args.layers)):

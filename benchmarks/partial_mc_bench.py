@@ -35,18 +35,10 @@ from mlal.sampling import subsample_ids  # noqa: E402
 from mlal.training import fine_tune, positive_weights  # noqa: E402
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dataset", default="../shared/data/goemotions")
-    parser.add_argument("--labeled", type=int, default=200)
-    parser.add_argument("--pool", type=int, default=2000)
-    parser.add_argument("--passes", type=int, default=10)
-    parser.add_argument("--layers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--query", type=int, default=100)
-    parser.add_argument("--epochs", type=float, default=15)
-    parser.add_argument("--out", default="benchmarks/results/partial_mc.json")
-    args = parser.parse_args()
-
+def fine_tuned_model_and_pool(args: argparse.Namespace):
+    """MiniLM fine-tuned (fast_tuned recipe, ``args.epochs``) on ``args.labeled`` random training examples of
+    ``args.dataset``, and a seeded pool of ``args.pool`` other examples. Returns
+    (model, tokenizer, pool dataset, pool ids, labeled ids, train targets, fine_tune's result)."""
     config = make_config(config="configs/fast_tuned.yaml", dataset=args.dataset, num_train_epochs=args.epochs,
                          disable_tqdm=True)
     data = load_multilabel_data(config.data, seed=42)
@@ -59,7 +51,22 @@ def main() -> None:
     labeled, pool_ids = np.sort(ids[: args.labeled]), subsample_ids(ids[args.labeled:], args.pool, 1)
     fit = fine_tune(model, tokenized.select(labeled), tokenizer, config.training,
                     positive_weights(targets[labeled], config.al.pos_weight_max))
-    pool = tokenized.select(pool_ids)
+    return model, tokenizer, tokenized.select(pool_ids), pool_ids, labeled, targets, fit
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", default="../shared/data/goemotions")
+    parser.add_argument("--labeled", type=int, default=200)
+    parser.add_argument("--pool", type=int, default=2000)
+    parser.add_argument("--passes", type=int, default=10)
+    parser.add_argument("--layers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--query", type=int, default=100)
+    parser.add_argument("--epochs", type=float, default=15)
+    parser.add_argument("--out", default="benchmarks/results/partial_mc.json")
+    args = parser.parse_args()
+
+    model, tokenizer, pool, pool_ids, labeled, targets, fit = fine_tuned_model_and_pool(args)
 
     def score(layers: int, seed: int):
         start = time.perf_counter()
