@@ -4,12 +4,16 @@ Set ``MLAL_FAULT=<point>:<round>[:<strategy>[:<n>]]`` (e.g. ``train_step:1``, ``
 ``after_acquisition:2:random``, ``train_step:1::3``) and the process sends itself SIGKILL the n-th time
 (default: first) it reaches that point in that round (for that strategy, when given). Points: ``train_step``, ``after_train``, ``pool_scoring``,
 ``after_scoring``, ``after_acquisition``, ``state_write``. Unset (the normal case) it does nothing.
+
+``MLAL_LAG=<point>:<rank>:<seconds>`` makes one process of a multi-process run sleep at a named point
+(``before_reading_phase_files``), so the tests can make a race between processes happen every time.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import time
 
 ENV = "MLAL_FAULT"
 _context = {"round": None, "strategy": None}
@@ -32,3 +36,13 @@ def maybe_fail(point: str) -> None:
     _hits[point] = _hits.get(point, 0) + 1
     if _hits[point] >= (int(parts[3]) if len(parts) > 3 else 1):
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def maybe_lag(point: str) -> None:
+    """Sleep here when ``MLAL_LAG`` names this point and this process's rank (tests only)."""
+    spec = os.environ.get("MLAL_LAG")
+    if not spec:
+        return
+    name, rank, seconds = spec.split(":")
+    if name == point and int(os.environ.get("RANK", "0")) == int(rank):
+        time.sleep(float(seconds))

@@ -25,7 +25,7 @@ from .inference import predict_outputs
 from .metrics import multilabel_metrics, tune_per_class_thresholds, tune_threshold
 from .modeling import load_model, load_model_config, load_tokenizer
 from .distributed import barrier, broadcast, is_main_process, world_size
-from .faults import maybe_fail, set_context
+from .faults import maybe_fail, maybe_lag, set_context
 from .hub import FINAL_MODEL
 from .preflight import check_model_loads, check_training_arguments
 from .results import RunRecorder, now_iso
@@ -195,6 +195,7 @@ def _run_experiment(config: ExperimentConfig, log: Callable[[str], None], held: 
     def commit(**changes) -> None:
         state.data.update(changes, statistics=recorder.statistics, eval_index=recorder.eval_index)
         state.save()  # the commit point: files it refers to were written before, stale ones go after
+        barrier()  # every process has read the phase files it needed before the main process deletes them
         state.remove_untracked()
         recorder.save()
         barrier()  # the other processes read phase files only once the main process wrote them
@@ -348,6 +349,7 @@ def _run_round(config, state, commit, recorder, strategy, model, model_config, t
     record = {**partial["record"], "selected_ids": selected_ids.tolist(),
               "selected_original_ids": original_ids[selected_ids].tolist(), "pool_scores_recorded": scores_recorded,
               "seconds": partial["seconds"]}
+    maybe_lag("before_reading_phase_files")
     evaluation = state.load_arrays(f"eval-round{round_index}.npz")
     path = recorder.add_round(record, {
         "test_probs": evaluation["test_probs"], "test_targets": targets["test"],
