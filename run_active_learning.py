@@ -33,7 +33,7 @@ def push_final_model(config, statistics: dict) -> None:
 
     from mlal.hub import prepare_upload_folder, push_folder
     from mlal.lock import FolderLock
-    from plotting import find_runs, learning_curves_figure, save_figure
+    from mlal.plotting import find_runs, learning_curves_figure, save_figure
 
     run_dir = Path(statistics["output_dir"])
     with FolderLock(run_dir, purpose="Hub upload"):  # it writes figures/ and hub/ into the run folder
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         runs = expand_sweep(argv)
         configs = [parse_config(run_argv) for run_argv in runs]  # all checked before any run starts
         if configs[0].al.list_strategies:
-            from acquisition import list_strategies
+            from mlal.acquisition import list_strategies
 
             for name, summary in list_strategies():
                 print(f"{name:<16} {summary}")

@@ -25,7 +25,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from acquisition import STRATEGIES, AcquisitionInput, MCDropoutStats, ModelOutputs, get_strategy  # noqa: E402
+from mlal.acquisition import STRATEGIES, AcquisitionInput, MCDropoutStats, ModelOutputs, get_strategy  # noqa: E402
 
 GOALS = {  # seconds at N = 100k, L = 28 (BENCHMARKS.md explains them)
     **{name: 1.0 for name in ("entropy", "margin", "lci", "mmc", "adaptive", "bald", "beal")},

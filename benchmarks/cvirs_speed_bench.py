@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from acquisition_bench import make_inputs  # noqa: E402
 
-from acquisition import get_strategy  # noqa: E402
+from mlal.acquisition import get_strategy  # noqa: E402
 
 
 def _entropy_of_counts(*counts, total):

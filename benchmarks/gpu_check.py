@@ -21,7 +21,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402
 
-from acquisition import Needs  # noqa: E402
+from mlal.acquisition import Needs  # noqa: E402
 from mlal.config import make_config  # noqa: E402
 from mlal.data import load_multilabel_data  # noqa: E402
 from mlal.inference import predict_outputs  # noqa: E402

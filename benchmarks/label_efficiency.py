@@ -42,7 +42,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from plotting.runs import find_runs  # noqa: E402  (plotting reads run folders; no model, no loop)
+from mlal.plotting.runs import find_runs  # noqa: E402  (plotting reads run folders; no model, no loop)
 
 METRICS = {
     "mAP": lambda r: r["test"]["mean_average_precision"],

@@ -32,7 +32,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch  # noqa: E402
 
-from acquisition import AcquisitionInput, MCDropoutStats, ModelOutputs, get_strategy  # noqa: E402
+from mlal.acquisition import AcquisitionInput, MCDropoutStats, ModelOutputs, get_strategy  # noqa: E402
 from mlal.inference import (  # noqa: E402
     MODEL_INPUTS, _batches, _mc_pass_probabilities, dropout_only_train_mode, replay_lower_layers,
 )

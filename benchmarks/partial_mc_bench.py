@@ -26,7 +26,7 @@ from scipy.stats import spearmanr
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from acquisition import AcquisitionInput, Needs, get_strategy  # noqa: E402
+from mlal.acquisition import AcquisitionInput, Needs, get_strategy  # noqa: E402
 from mlal.config import make_config  # noqa: E402
 from mlal.data import load_multilabel_data  # noqa: E402
 from mlal.inference import predict_outputs  # noqa: E402

@@ -38,7 +38,7 @@ from scipy.sparse import csr_matrix
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from acquisition import AcquisitionInput, MCDropoutStats, ModelOutputs, get_strategy  # noqa: E402
+from mlal.acquisition import AcquisitionInput, MCDropoutStats, ModelOutputs, get_strategy  # noqa: E402
 from peers_arrays import PeerArrays, equivariance, make_arrays, mc_running_means, overlap, spearman  # noqa: E402
 from peers_report import write_outputs  # noqa: E402
 

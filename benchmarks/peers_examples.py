@@ -18,8 +18,8 @@ from scipy.sparse import csr_matrix
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from acquisition import AcquisitionInput, MCDropoutStats, ModelOutputs, get_strategy  # noqa: E402
-from acquisition.set_based import normalised_entropy_distance  # noqa: E402
+from mlal.acquisition import AcquisitionInput, MCDropoutStats, ModelOutputs, get_strategy  # noqa: E402
+from mlal.acquisition.set_based import normalised_entropy_distance  # noqa: E402
 from peers_arrays import mc_running_means  # noqa: E402
 
 

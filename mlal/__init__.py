@@ -6,10 +6,16 @@ Python API::
     stats = run_experiment(make_config(config="configs/demo.yaml", strategy="entropy", rounds=2))
 
 Submodules load lazily, so light ones (``mlal.metrics``) can be used without importing the
-training stack.
+training stack. The strategies and the figures are ``mlal.acquisition`` and ``mlal.plotting``: installed they
+live inside this package; in a clone they are the top-level folders ``acquisition/`` and ``plotting/`` (the
+repository's layout), mapped onto those names by :mod:`mlal._clone` so the same imports work in both.
 """
 
 from importlib import import_module
+
+from . import _clone
+
+_clone.map_top_level_packages(__name__, ("acquisition", "plotting"))
 
 _EXPORTS = {
     "ActiveLearningArguments": "config", "DataArguments": "config", "ExperimentConfig": "config",

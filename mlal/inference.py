@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from acquisition import MCDropoutStats, ModelOutputs, Needs
+from mlal.acquisition import MCDropoutStats, ModelOutputs, Needs
 
 from .distributed import gather_rows, rank, world_size
 

@@ -16,7 +16,7 @@ from typing import Callable, Optional
 import numpy as np
 from transformers import set_seed
 
-from acquisition import AcquisitionInput, AcquisitionInputError, Needs, get_strategy
+from mlal.acquisition import AcquisitionInput, AcquisitionInputError, Needs, get_strategy
 
 from .config import ExperimentConfig
 from .data import MultiLabelData, load_multilabel_data

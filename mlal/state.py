@@ -174,7 +174,7 @@ def outputs_to_arrays(prefix: str, outputs) -> dict[str, np.ndarray]:
 
 def arrays_to_outputs(prefix: str, arrays: dict[str, np.ndarray]):
     """Inverse of :func:`outputs_to_arrays` (None when the prefix is absent)."""
-    from acquisition import MCDropoutStats, ModelOutputs
+    from mlal.acquisition import MCDropoutStats, ModelOutputs
 
     if f"{prefix}probs" not in arrays:
         return None

@@ -1,4 +1,4 @@
-"""python -m plotting --runs <run folders or parents> --outdir results/visualizations"""
+"""python -m mlal.plotting --runs <run folders or parents> --outdir results/visualizations"""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m plotting",
+        prog="python -m mlal.plotting",
         description="Render the diagnostics gallery from finished runs (no retraining).",
     )
     parser.add_argument("--runs", nargs="+", required=True, help="Run folders, or folders to search for runs.")

@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
-"$PY" -m plotting --runs "${1:-results}" --outdir "${2:-results/visualizations}"
+"$PY" -m mlal.plotting --runs "${1:-results}" --outdir "${2:-results/visualizations}"

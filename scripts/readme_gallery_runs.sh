@@ -3,7 +3,7 @@
 # random and entropy, seeds 1 then 2, three rounds (100 -> 200 labels), 3 epochs, 64 tokens, 300-example
 # pool and validation subsamples, 500-example test subsample: small enough for a shared 2-core CPU, far too
 # small to rank strategies. Sequential (one run at a time). Usage: scripts/readme_gallery_runs.sh [OUT]   then
-#   python -m plotting --runs OUT --outdir docs/gallery
+#   python -m mlal.plotting --runs OUT --outdir docs/gallery
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}

@@ -10,4 +10,4 @@ CONFIG=${2:-configs/fast_tuned.yaml}
 shift $(( $# > 2 ? 2 : $# ))
 OUT=results/fast_and_visualize
 "$PY" run_active_learning.py --config "$CONFIG" --dataset "$DATASET" --output_dir "$OUT/run" --overwrite "$@"
-"$PY" -m plotting --runs "$OUT/run" --outdir "$OUT/visualizations"
+"$PY" -m mlal.plotting --runs "$OUT/run" --outdir "$OUT/visualizations"

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from acquisition import AcquisitionInput, AcquisitionInputError, ModelOutputs, get_strategy, list_strategies, top_k
-from acquisition.base import binary_entropy, stable_random
+from mlal.acquisition import AcquisitionInput, AcquisitionInputError, ModelOutputs, get_strategy, list_strategies, top_k
+from mlal.acquisition.base import binary_entropy, stable_random
 
 PROBS = np.array([[0.5, 0.5], [0.99, 0.01], [0.9, 0.5], [0.2, 0.7]])
 

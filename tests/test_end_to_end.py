@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from conftest import tiny_run_options
 
-from acquisition import STRATEGIES
+from mlal.acquisition import STRATEGIES
 from mlal import make_config, run_experiment
 
 

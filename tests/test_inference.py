@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from acquisition import Needs
+from mlal.acquisition import Needs
 from mlal.config import DataArguments, ModelArguments
 from mlal.data import load_multilabel_data
 from mlal.inference import encoder_layers, predict_outputs

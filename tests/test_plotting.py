@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from conftest import ROOT, tiny_run_options
 
-import plotting
+from mlal import plotting
 from mlal.metrics import threshold_sweep
-from plotting import find_runs
+from mlal.plotting import find_runs
 
 
 def fake_run(folder, strategy, seed, f1s, counts=(10, 20, 30), n_labels=3, dataset="toy", query_size=10,

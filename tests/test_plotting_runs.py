@@ -8,8 +8,8 @@ import pytest
 from conftest import ROOT
 from test_plotting import fake_run
 
-import plotting
-from plotting import find_runs
+from mlal import plotting
+from mlal.plotting import find_runs
 
 
 def test_runs_differing_in_query_size_are_never_averaged_or_overwritten(tmp_path):

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from acquisition import STRATEGIES, AcquisitionInput, MCDropoutStats, ModelOutputs, get_strategy
-from acquisition.base import binary_entropy
-from acquisition.set_based import normalised_entropy_distance, separation_margin
+from mlal.acquisition import STRATEGIES, AcquisitionInput, MCDropoutStats, ModelOutputs, get_strategy
+from mlal.acquisition.base import binary_entropy
+from mlal.acquisition.set_based import normalised_entropy_distance, separation_margin
 
 ALL = list(STRATEGIES)
 P = np.array([[0.5, 0.9], [0.2, 0.6], [0.99, 0.01], [0.7, 0.8], [0.1, 0.3]])

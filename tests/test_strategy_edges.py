@@ -9,9 +9,9 @@ import pytest
 from conftest import ROOT
 from test_strategies import ALL, make_inputs, random_inputs
 
-from acquisition import AcquisitionInput, AcquisitionInputError, MCDropoutStats, ModelOutputs, get_strategy
-from acquisition.base import binary_entropy, top_k
-from acquisition.set_based import separation_margin
+from mlal.acquisition import AcquisitionInput, AcquisitionInputError, MCDropoutStats, ModelOutputs, get_strategy
+from mlal.acquisition.base import binary_entropy, top_k
+from mlal.acquisition.set_based import separation_margin
 
 
 # ------------------------------------------------------------------ adaptive: all-negative rows

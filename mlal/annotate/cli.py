@@ -145,7 +145,7 @@ def run_annotate(argv: list[str], log=print) -> int:
 
 def _check(config):
     """The strategy, once the options are checked (the simulation's checks)."""
-    from acquisition import get_strategy
+    from mlal.acquisition import get_strategy
     from ..options import validate_options
 
     validate_options(config)

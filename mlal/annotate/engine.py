@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from acquisition import AcquisitionInput
+from mlal.acquisition import AcquisitionInput
 from ..coldstart import candidate_embeddings, kmeans_medoids
 from ..errors import UsageError
 from ..faults import maybe_fail, set_context
