@@ -205,6 +205,7 @@ TRAINER_DEFAULTS: dict[str, Any] = {
     "seed": 42,
     # Same loss whatever the number of processes (see [scale]).
     "average_tokens_across_devices": False,
+    "hub_strategy": "end",  # the final model is pushed once (mlal.hub); other strategies are refused
 }
 
 
