@@ -108,14 +108,14 @@ def eval_results(final: dict[str, Any], dataset: DatasetInfo) -> list:
     """One ``EvalResult`` per finite final-round test metric (an undefined metric, NaN, is left out)."""
     from huggingface_hub import EvalResult
 
-    thresholds = {"test": "0.5", "test_at_tuned_threshold": f"{final['tuned_threshold']:.2f} (tuned)",
-                  "test_at_per_class_thresholds": "per-class (tuned)"}
+    thresholds = {"test": ", threshold 0.5", "test_at_tuned_threshold": f", tuned threshold {final['tuned_threshold']:.2f}",
+                  "test_at_per_class_thresholds": ", tuned per-class thresholds"}
     results = []
     for key, metric, metric_type, metric_config, name in CARD_METRICS:
         value = final.get(key, {}).get(metric)
         if not _finite(value) or (metric in THRESHOLD_FREE and key != "test"):
             continue
-        suffix = "" if metric in THRESHOLD_FREE else f", threshold {thresholds[key]}"
+        suffix = "" if metric in THRESHOLD_FREE else thresholds[key]
         results.append(EvalResult(
             task_type=TASK, task_name=TASK_NAME, dataset_type=dataset.hub_id or dataset.name,
             dataset_name=dataset.name, dataset_config=dataset.config, dataset_split="test",
@@ -143,11 +143,11 @@ def _metric_rows(rounds: list[dict[str, Any]]) -> list[str]:
 
 def usage_snippet(repo_id: str, revision: Optional[str] = None) -> str:
     """Python that loads the pushed model and applies the thresholds saved in its config."""
-    revision_arg = f", revision={revision!r}" if revision else ""
+    revision_arg = f", revision=\"{revision}\"" if revision else ""
     return "\n".join([
         "from transformers import pipeline",
         "",
-        f"classifier = pipeline(\"text-classification\", model={repo_id!r}{revision_arg}, top_k=None)",
+        f"classifier = pipeline(\"text-classification\", model=\"{repo_id}\"{revision_arg}, top_k=None)",
         "config = classifier.model.config",
         "# the validation-tuned global threshold; for the per-class ones: config.mlal_per_class_thresholds",
         "thresholds = {label: config.mlal_threshold for label in config.label2id}",
@@ -252,7 +252,7 @@ def check_card(text: str, repo_id: str, label_names: list[str]) -> None:
         if Path(hub_id).exists() or hub_id.startswith((".", "/", "~")):
             raise ValueError(f"model card names a local path {hub_id!r} where a Hub id belongs")
         validate_repo_id(hub_id)
-    if repr(repo_id) not in card.text:
+    if f'model="{repo_id}"' not in card.text:
         raise ValueError(f"the usage snippet does not name the repo {repo_id}")
     missing = [label for label in label_names if f"`{label}`" not in card.text]
     if missing:
