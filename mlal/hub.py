@@ -182,7 +182,7 @@ def prepare_upload_folder(run_dir: Path, statistics: dict[str, Any], repo_id: st
     roots = local_roots(run_dir, statistics)
     base = base_model_info(statistics["config"]["model"]["model"])
     dataset = dataset_info(statistics["config"]["data"]["dataset"], statistics["config"]["data"].get("dataset_config"))
-    statistics = strip_local_paths(statistics)
+    statistics = {key: value if key == "label_names" else strip_local_paths(value) for key, value in statistics.items()}
     folder = run_dir / UPLOAD_DIR
     if folder.exists():
         shutil.rmtree(folder)

@@ -216,3 +216,11 @@ def test_strip_local_paths():
     assert hub.strip_local_paths(values) == {
         "a": "<local>/run", "b": ["--output_dir=<local>/b", "<local>/goemotions"], "c": "<local>/x.jsonl",
         "keep": ["https://huggingface.co/me/m", "user/name", "n/a", 0.5]}
+
+
+def test_an_upload_folder_that_names_a_local_folder_is_refused(tmp_path):
+    (tmp_path / "hub").mkdir()
+    (tmp_path / "hub" / "config.json").write_text(json.dumps({"_name_or_path": str(tmp_path / "model")}))
+    with pytest.raises(UsageError, match="not uploading"):
+        hub.check_no_local_paths(tmp_path / "hub", [str(tmp_path)])
+    hub.check_no_local_paths(tmp_path / "hub", [str(tmp_path / "data")])
