@@ -86,6 +86,9 @@ def base_model_info(model: str) -> BaseModel:
             return BaseModel(hub_id, meta.get("license"), meta.get("language"))
     if _is_hub_id(model):
         return BaseModel(model)
+    cached = [part for part in Path(model).parts if part.startswith("models--")]  # a Hub cache snapshot folder
+    if cached and _is_hub_id(cached[-1][len("models--"):].replace("--", "/")):
+        return BaseModel(cached[-1][len("models--"):].replace("--", "/"))
     return BaseModel(None)
 
 
@@ -108,7 +111,8 @@ def eval_results(final: dict[str, Any], dataset: DatasetInfo) -> list:
     """One ``EvalResult`` per finite final-round test metric (an undefined metric, NaN, is left out)."""
     from huggingface_hub import EvalResult
 
-    thresholds = {"test": ", threshold 0.5", "test_at_tuned_threshold": f", tuned threshold {final['tuned_threshold']:.2f}",
+    thresholds = {"test": ", threshold 0.5",
+                  "test_at_tuned_threshold": f", tuned threshold {final['tuned_threshold']:.2f}",
                   "test_at_per_class_thresholds": ", tuned per-class thresholds"}
     results = []
     for key, metric, metric_type, metric_config, name in CARD_METRICS:
@@ -130,13 +134,15 @@ def _fmt(value: Any) -> str:
 
 
 def _metric_rows(rounds: list[dict[str, Any]]) -> list[str]:
-    rows = ["| round | labeled | micro-F1 | macro-F1 | mAP | micro-F1 at tuned threshold | micro-F1 at per-class thresholds |",
+    rows = ["| round | labeled | micro-F1 | macro-F1 | mAP | micro-F1 at tuned threshold "
+            "| micro-F1 at per-class thresholds |",
             "|---|---|---|---|---|---|---|"]
     for r in rounds:
         test, tuned = r["test"], r["test_at_tuned_threshold"]
         per_class = r.get("test_at_per_class_thresholds", {})
         rows.append(f"| {r['round']} | {r['labeled_count']} | {_fmt(test['micro_f1'])} | {_fmt(test['macro_f1'])} | "
-                    f"{_fmt(test['mean_average_precision'])} | {_fmt(tuned['micro_f1'])} (t = {r['tuned_threshold']:.2f}) | "
+                    f"{_fmt(test['mean_average_precision'])} | "
+                    f"{_fmt(tuned['micro_f1'])} (t = {r['tuned_threshold']:.2f}) | "
                     f"{_fmt(per_class.get('micro_f1'))} |")
     return rows
 
@@ -246,7 +252,8 @@ def check_card(text: str, repo_id: str, label_names: list[str]) -> None:
         if not (result.task_type and result.dataset_type and result.dataset_name and result.metric_type):
             raise ValueError(f"model-index entry {result.metric_name!r} lacks a task, dataset or metric type")
         if not _finite(result.metric_value):
-            raise ValueError(f"model-index entry {result.metric_name!r} has a non-numeric value {result.metric_value!r}")
+            raise ValueError(f"model-index entry {result.metric_name!r} has a non-numeric value "
+                             f"{result.metric_value!r}")
     for hub_id in [*([data.base_model] if isinstance(data.base_model, str) else data.base_model or []),
                    *(data.datasets or [])]:
         if Path(hub_id).exists() or hub_id.startswith((".", "/", "~")):

@@ -84,7 +84,8 @@ def test_card_metadata_holds_final_test_metrics(pushed):
     by_name = {r.metric_name: r for r in results}
     assert name == "tiny-al"
     assert by_name["test micro-F1, threshold 0.5"].metric_value == round(final["test"]["micro_f1"], 4)
-    assert by_name["test mean average precision (mAP)"].metric_value == round(final["test"]["mean_average_precision"], 4)
+    mean_ap = by_name["test mean average precision (mAP)"].metric_value
+    assert mean_ap == round(final["test"]["mean_average_precision"], 4)
     tuned = f"test micro-F1, tuned threshold {final['tuned_threshold']:.2f}"
     assert by_name[tuned].metric_value == round(final["test_at_tuned_threshold"]["micro_f1"], 4)
     assert {(r.task_type, r.dataset_name, r.dataset_split) for r in results} == {("text-classification", "synthetic",
@@ -173,6 +174,9 @@ def test_base_model_is_a_hub_id_never_a_path_or_short_name(tmp_path):
     assert base_model_info(resolve_model_path("minilm-l6")) == minilm  # the bundled folder, passed as a path
     assert base_model_info("bert-base-uncased") == BaseModel("bert-base-uncased")
     assert base_model_info(str(tmp_path)).hub_id is None
+    snapshot = tmp_path / "hub" / "models--google-bert--bert-base-uncased" / "snapshots" / "abc123"
+    snapshot.mkdir(parents=True)
+    assert base_model_info(str(snapshot)) == BaseModel("google-bert/bert-base-uncased")
     (tmp_path / "goemotions").mkdir()
     (tmp_path / "corpus.jsonl").write_text("")
     assert dataset_info(str(tmp_path / "goemotions")) == DatasetInfo(None, "goemotions")
