@@ -35,6 +35,13 @@ LOCAL_KEYS = ("_name_or_path", "name_or_path", "is_local", "local_files_only", "
 # An absolute, home-relative or ./ ../ path inside a string (not a URL and not a Hub id such as user/name).
 LOCAL_PATH = re.compile(r"(?<![\w:/.~-])(?:~|\.{1,2})?/[^\s'\",;=]*")
 BRANCH = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$")
+# --help text for Trainer's Hub options, as this tool uses them (mlal.config.build_parser applies it).
+HUB_HELP = {
+    "--hub_model_id": "Repo for --push_to_hub (user/name); in a sweep each run pushes to <id>-<strategy>-seed<k>.",
+    "--hub_revision": "Branch to push to (created if missing); unset: the default branch, main.",
+    "--hub_strategy": "Only 'end' (the default): the final model is pushed once, with its model card and thresholds.",
+    "--hub_always_push": "Not supported (it concerns Trainer's checkpoint pushes, which this tool does not make).",
+}
 
 
 def check_hub_options(training_args) -> None:
