@@ -25,25 +25,11 @@ from mlal.errors import EXIT_USAGE, UsageError
 WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
 
 
-def push_final_model(config, statistics: dict) -> None:
-    """Render the learning curves, assemble the model card folder and upload it (see mlal/hub.py)."""
-    from pathlib import Path
+def push_final_model(config, statistics: dict, sweep: bool = False) -> None:
+    """Upload the run's final model, model card and thresholds (see mlal/hub.py); a sweep run to its own repo."""
+    from mlal.hub import push_run
 
-    import matplotlib.pyplot as plt
-
-    from mlal.hub import prepare_upload_folder, push_folder
-    from mlal.lock import FolderLock
-    from mlal.plotting import find_runs, learning_curves_figure, save_figure
-
-    run_dir = Path(statistics["output_dir"])
-    with FolderLock(run_dir, purpose="Hub upload"):  # it writes figures/ and hub/ into the run folder
-        figure = learning_curves_figure(find_runs([run_dir]))
-        png = save_figure(figure, run_dir / "figures", "learning_curves")[0]
-        plt.close(figure)
-        folder = prepare_upload_folder(run_dir, statistics, png)
-    url = push_folder(folder, config.training.hub_model_id, token=config.training.hub_token,
-                      private=config.training.hub_private_repo)
-    print(f"pushed {folder} to the Hub: {url}")
+    push_run(config, statistics, sweep=sweep)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"== sweep run {index + 1}/{len(configs)}: strategy {config.al.strategy}, seed {config.training.seed}")
             statistics = run_experiment(config)
             if config.training.push_to_hub and is_main_process():  # one upload, not one per process
-                push_final_model(config, statistics)
+                push_final_model(config, statistics, sweep=len(configs) > 1)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE

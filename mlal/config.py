@@ -205,6 +205,7 @@ TRAINER_DEFAULTS: dict[str, Any] = {
     "seed": 42,
     # Same loss whatever the number of processes (see [scale]).
     "average_tokens_across_devices": False,
+    "hub_strategy": "end",  # the final model is pushed once (mlal.hub); other strategies are refused
 }
 
 
@@ -245,6 +246,8 @@ def _jsonable(value: Any) -> Any:
 def build_parser():
     from transformers import HfArgumentParser
 
+    from .hub import HUB_HELP
+
     parser = HfArgumentParser(
         (ModelArguments, DataArguments, ActiveLearningArguments, _training_arguments_class()),
         description="Deep active learning for multi-label text classification. Options come from --config "
@@ -257,6 +260,9 @@ def build_parser():
             action.help = ("Hub token for --push_to_hub. Prefer the HF_TOKEN environment variable or `hf auth login` "
                            "(`huggingface-cli login`): a token on the command line can end up in your shell history. "
                            "It is never saved, logged or uploaded.")
+        for option, text in HUB_HELP.items():  # what the final push does with Trainer's Hub options (mlal.hub)
+            if option in action.option_strings:
+                action.help = text
     return parser
 
 

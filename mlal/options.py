@@ -6,6 +6,7 @@ import numpy as np
 
 from .config import ExperimentConfig
 from .errors import UsageError
+from .hub import check_hub_options
 from .sampling import INITIAL_SAMPLING, subsample_ids
 from .training import validates_during_training
 
@@ -39,6 +40,7 @@ def validate_options(config: ExperimentConfig) -> None:
     for ok, message in checks:
         if not ok:
             raise UsageError(message)
+    check_hub_options(config.training)  # --hub_strategy, --hub_revision, ... (mlal.hub)
 
 
 def candidate_ids(config: ExperimentConfig, n_train: int, seed: int) -> np.ndarray:

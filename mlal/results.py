@@ -28,7 +28,7 @@ from .run_format import (
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-KEY_PACKAGES = ("torch", "transformers", "datasets", "accelerate", "evaluate", "scikit-learn", "numpy", "scipy")
+KEY_PACKAGES = ("torch", "transformers", "datasets", "accelerate", "huggingface_hub", "scikit-learn", "numpy", "scipy")
 
 
 def now_iso() -> str:

@@ -33,7 +33,8 @@ EVAL_INDEX = "index.json"
 # and when grouping runs in the gallery (plotting.groups), which also ignores the seed.
 NON_SEMANTIC = frozenset({
     "overwrite", "list_strategies", "output_dir", "disable_tqdm", "logging_dir", "run_name", "report_to",
-    "push_to_hub", "hub_model_id", "hub_token", "hub_strategy", "hub_private_repo", "save_checkpoints",
+    "push_to_hub", "hub_model_id", "hub_token", "hub_strategy", "hub_private_repo", "hub_revision", "hub_always_push",
+    "save_checkpoints",
     "log_level", "log_level_replica", "save_strategy", "save_steps", "save_total_limit",
     "stop_kappa", "stop_window",  # only the stopping advice printed beside the run
 })
