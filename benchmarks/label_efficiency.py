@@ -3,7 +3,7 @@
 Two subcommands:
 
 ``run``: the strategy x seed matrix on one dataset through the sweep runner (one resumable
-``run_active_learning.py`` process per strategy; finished runs are skipped, interrupted ones resume)::
+``run_active_learning.py`` process per run, seed by seed; finished runs are skipped, interrupted ones resume)::
 
     python benchmarks/label_efficiency.py run --config configs/bench_goemotions.yaml \
         --strategies random,entropy,margin,cvirs,bald,beal,badge,coreset --seeds 1,2,3 \
@@ -215,15 +215,20 @@ def write_outputs(tables: dict[str, list[dict]], out: Path) -> None:
 
 
 def run_matrix(args: argparse.Namespace, extra: list[str]) -> None:
-    """One sweep process per strategy (all seeds); each finished run is skipped on a rerun."""
-    for strategy in args.strategies.split(","):
-        command = [sys.executable, str(ROOT / "run_active_learning.py"), "--config", args.config,
-                   "--strategy", f"{strategy},", "--seed", args.seeds, "--output_dir", args.output_dir,
-                   "--disable_tqdm", "true", *extra]
-        print("$", " ".join(command), flush=True)
-        code = subprocess.call(command, cwd=ROOT)
-        if code != 0:
-            raise SystemExit(f"{strategy} stopped with exit code {code}; rerun the same command to resume")
+    """One process per (seed, strategy), seed by seed: after each seed every strategy has a comparable run,
+    so a matrix cut short still gives paired differences. Finished runs are skipped on a rerun and an
+    interrupted one resumes (the sweep runner's folder layout: OUTPUT_DIR/<strategy>/seed<k>)."""
+    for seed in args.seeds.split(","):
+        for strategy in args.strategies.split(","):
+            # The trailing commas make a one-run sweep, so the run gets the sweep's folder layout.
+            command = [sys.executable, str(ROOT / "run_active_learning.py"), "--config", args.config,
+                       "--strategy", f"{strategy},", "--seed", f"{seed},", "--output_dir", args.output_dir,
+                       "--disable_tqdm", "true", *extra]
+            print("$", " ".join(command), flush=True)
+            code = subprocess.call(command, cwd=ROOT)
+            if code != 0:
+                raise SystemExit(f"{strategy} seed {seed} stopped with exit code {code}; rerun the same command "
+                                 "to resume")
 
 
 def main(argv: list[str] | None = None) -> None:
