@@ -146,7 +146,7 @@ def bench_size(size: int, texts: list[str], model, tokenizer, args) -> dict:
     for name in ("entropy", "margin"):
         strategy = get_strategy(name)
         picks = [strategy.select(AcquisitionInput(pool=out, pool_ids=ids, labeled_targets=np.zeros((0, 28))),
-                                 args.query).positions for out in (fp32, bf16)]
+                                 min(args.query, len(ids))).positions for out in (fp32, bf16)]
         agreement[name] = overlap(*picks)
     rate = {name: len(chosen) / value for name, value in median.items()}
     ratios = {
