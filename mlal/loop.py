@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import shutil
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -19,7 +19,9 @@ from mlal.acquisition import get_strategy
 from .config import ExperimentConfig
 from .data import MultiLabelData, load_multilabel_data
 from .errors import UsageError
-from .modeling import load_model, load_model_config, load_tokenizer
+from .given import GivenInputs, resolve_inputs, with_in_memory_name
+from .modeling import ModelSource, load_model_config, load_tokenizer
+from .oracle import LabelStore
 from .distributed import barrier, is_main_process, world_size
 from .hub import FINAL_MODEL
 from .preflight import check_model_loads, check_training_arguments
@@ -81,17 +83,29 @@ def _resume_state(output_dir: Path, config: ExperimentConfig, config_dict: dict)
     return state
 
 
-def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print) -> dict:
-    """Run the whole experiment described by ``config``; return the statistics that were saved.
+def run_experiment(
+    config: Optional[ExperimentConfig] = None, log: Callable[[str], None] = print, *, dataset=None, model=None,
+    model_init: Optional[Callable] = None, tokenizer=None, oracle: Optional[Callable] = None, **options,
+) -> dict:
+    """Run the whole experiment described by ``config`` (or by ``options``, the keywords of
+    :func:`~mlal.config.make_config`); return the statistics that were saved.
+
+    ``dataset`` (a ``DatasetDict`` in memory or a path), ``model`` (an instance; a string is the ``model``
+    option), ``model_init`` (called once per round for a fresh model), ``tokenizer`` and ``oracle``
+    (``oracle(original_ids, texts)`` -> multi-hot array or label-name lists, asked for the labels of the initial
+    set and of each acquired batch; default: the dataset's labels) replace what the config names: see
+    :mod:`mlal.given` and :mod:`mlal.oracle`. They are not saved: to resume, call again with the same ones.
 
     Raises :class:`UsageError` for bad input, before anything is written. Rerunning the same config on
     the same output folder resumes after the last finished phase (see :mod:`mlal.state`). The run folder
     is locked while the run writes it (:mod:`mlal.lock`); a write that fails (full disk, read-only) ends
     in one line, the last committed state intact.
     """
+    config, given = resolve_inputs(config, options, dataset=dataset, model=model, model_init=model_init,
+                                   tokenizer=tokenizer, oracle=oracle)
     held: dict = {"lock": None, "output_dir": None}
     try:
-        return _run_experiment(config, log, held)
+        return _run_experiment(config, log, held, given)
     except UsageError:
         raise
     except Exception as exc:  # OSError, or safetensors' own error for a full disk
@@ -109,7 +123,7 @@ def _state_bytes(output_dir: Path) -> bytes | None:
     return path.read_bytes() if path.is_file() else None
 
 
-def _run_experiment(config: ExperimentConfig, log: Callable[[str], None], held: dict) -> dict:
+def _run_experiment(config: ExperimentConfig, log: Callable[[str], None], held: dict, given: GivenInputs) -> dict:
     al, training_args = config.al, config.training
     seed = int(training_args.seed)
     if not is_main_process():
@@ -123,8 +137,10 @@ def _run_experiment(config: ExperimentConfig, log: Callable[[str], None], held: 
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    data = load_multilabel_data(config.data, config.data.dataset_seed, config.model.cache_dir)
-    train_targets = data.targets("train")
+    data = load_multilabel_data(config.data, config.data.dataset_seed, config.model.cache_dir, given.dataset)
+    if given.dataset is not None:
+        config = with_in_memory_name(config, data)
+    train_targets = data.targets("train")  # read only by the default oracle and by stratified initial sampling
     candidates = candidate_ids(config, len(train_targets), seed)
     output_dir = _prepare_output_dir(config, data)
     config_dict = config.to_dict()
@@ -135,10 +151,16 @@ def _run_experiment(config: ExperimentConfig, log: Callable[[str], None], held: 
         return state.data["statistics"]
     # Everything knowable is checked before the folder is created, locked or cleared.
     check_training_arguments(training_args)
-    tokenizer = load_tokenizer(config.model)
-    model_config = load_model_config(config.model, data.label_names)
-    if state is None or Phase(state.data["phase"]) is Phase.START:
+    tokenizer = given.tokenizer if given.tokenizer is not None else load_tokenizer(config.model)
+    models = ModelSource(config.model, model=given.model, model_init=given.model_init)
+    model_config = None if models.user_given else load_model_config(config.model, data.label_names)
+    models.config = model_config
+    if (state is None or Phase(state.data["phase"]) is Phase.START) and not models.user_given:
         check_model_loads(config.model, model_config)
+    elif state is None or Phase(state.data["phase"]) is Phase.START:
+        models.check_labels(models.fresh(), data.label_names)
+    labels = LabelStore(data.label_names, data.original_ids("train"), data.splits["train"]["text"], train_targets,
+                        given.oracle)
     check_writable(output_dir)
 
     # ---- from here on we write
@@ -152,6 +174,8 @@ def _run_experiment(config: ExperimentConfig, log: Callable[[str], None], held: 
     recorder = RunRecorder(output_dir, config_dict, seed)
     recorder.statistics["output_dir"] = str(output_dir)
     recorder.statistics["processes"] = world_size()
+    if given.describe():
+        recorder.statistics["given"] = given.describe()  # not saved themselves: a resume needs them again
     if state is None:
         if al.overwrite and is_main_process() and holds_run(output_dir):
             removed = remove_run(output_dir)  # only what runs write; other files stay
@@ -166,13 +190,15 @@ def _run_experiment(config: ExperimentConfig, log: Callable[[str], None], held: 
             embeddings = candidate_embeddings(config.model, model_config, tokenizer, data.splits["train"].select(
                 candidates)["text"], config.data.max_length, seed, int(training_args.per_device_eval_batch_size))
         labeled = initial_labeled_ids(train_targets, candidates, al.initial_size, al.initial_sampling, seed, embeddings)
+        labels.ask(labeled)
         state.data = {"config_hash": config_hash(config_dict), "config": config_dict, "round": 0, "phase": Phase.START,
                       "labeled_ids": labeled.tolist(), "partial": {}, "finished": False, "files": {},
-                      "eval_index": recorder.eval_index}
+                      "eval_index": recorder.eval_index, "answers": labels.answers()}
     else:
         recorder.statistics = state.data["statistics"]
         recorder.statistics.setdefault("resumed_at", []).append(now_iso())
         recorder.eval_index = state.data["eval_index"]
+        labels.restore(state.data.get("answers"), state.data["labeled_ids"])
         log(f"resuming {output_dir} at round {state.data['round']}, phase {state.data['phase']}")
 
     def commit(**changes) -> None:
@@ -203,11 +229,11 @@ def _run_experiment(config: ExperimentConfig, log: Callable[[str], None], held: 
 
     ctx = RoundContext(
         config=config, state=state, commit=commit, recorder=recorder, strategy=strategy, tokenizer=tokenizer,
-        tokenized=tokenized, train_targets=train_targets, targets=targets, candidates=candidates, data=data,
-        budget=budget, scoring=scoring, seed=seed, output_dir=output_dir, log=log, model_config=model_config,
+        tokenized=tokenized, labels=labels, models=models, targets=targets, candidates=candidates, data=data,
+        budget=budget, scoring=scoring, seed=seed, output_dir=output_dir, log=log,
     )
     if ctx.phase is not Phase.START or (config.model.continue_from_previous_round and state.model_dir):
-        ctx.model = load_model(config.model, model_config, weights_from=str(state.model_dir))
+        ctx.model = models.saved(str(state.model_dir))
     try:
         while state.data["round"] < al.rounds:
             run_round(ctx)

@@ -25,7 +25,8 @@ from .errors import UsageError
 from .faults import maybe_fail, maybe_lag, set_context
 from .inference import predict_outputs
 from .metrics import multilabel_metrics, tune_per_class_thresholds, tune_threshold
-from .modeling import load_model
+from .modeling import ModelSource
+from .oracle import LabelStore
 from .results import RunRecorder
 from .sampling import subsample_ids
 from .state import RunState, arrays_to_outputs, outputs_to_arrays
@@ -70,7 +71,8 @@ class RoundContext:
     strategy: Any  # an mlal.acquisition strategy
     tokenizer: Any
     tokenized: Any  # DatasetDict of the tokenised splits
-    train_targets: np.ndarray  # (n_train, n_labels) multi-hot
+    labels: LabelStore  # the train labels the oracle gave (the loop reads no other train labels)
+    models: ModelSource  # each round's fresh model
     targets: dict  # split -> (n, n_labels) multi-hot for "validation" and "test"
     candidates: np.ndarray  # train row numbers the loop may label
     data: MultiLabelData
@@ -79,7 +81,6 @@ class RoundContext:
     seed: int
     output_dir: Path
     log: Callable[[str], None]
-    model_config: Any = None
     model: Any = None  # the current round's model (None before the first training)
 
     @property
@@ -96,7 +97,7 @@ class RoundContext:
 
     def fresh_model(self):
         """A new model with its initial weights for this round's training."""
-        return load_model(self.config.model, self.model_config)
+        return self.models.fresh()
 
     def query_size(self) -> int:
         """How many examples this round acquires: 0 in the last round, else capped by budget and pool."""
@@ -125,7 +126,7 @@ def train(ctx: RoundContext) -> None:
     set_seed(ctx.seed + round_index)
     if ctx.model is None or not config.model.continue_from_previous_round:
         ctx.model = ctx.fresh_model()
-    pos_weight = positive_weights(ctx.train_targets[labeled], al.pos_weight_max) if al.loss == "weighted_bce" else None
+    pos_weight = positive_weights(ctx.labels.targets[labeled], al.pos_weight_max) if al.loss == "weighted_bce" else None
     fit = fine_tune(ctx.model, ctx.tokenized["train"].select(labeled), ctx.tokenizer, config.training, pos_weight,
                     checkpoint_dir=state.phase_dir / "trainer", eval_dataset=ctx.tokenized["validation"],
                     early_stopping_patience=al.early_stopping_patience)
@@ -182,7 +183,7 @@ def score_pool(ctx: RoundContext) -> None:
         scored_ids = subsample_ids(pool_ids, al.pool_subsample, ctx.seed * 1_000_003 + round_index)
         inputs = acquisition_input(
             ctx.model, ctx.tokenized["train"], ctx.tokenizer, ctx.strategy.needs, scored_ids, labeled,
-            ctx.train_targets, al.mc_passes, ctx.seed + round_index, al.mc_batched, al.mc_dropout_layers, ctx.scoring,
+            ctx.labels.targets, al.mc_passes, ctx.seed + round_index, al.mc_batched, al.mc_dropout_layers, ctx.scoring,
         )
         arrays = {"scored_ids": scored_ids, **outputs_to_arrays("pool_", inputs.pool)}
         if inputs.labeled is not None:
@@ -195,7 +196,7 @@ def score_pool(ctx: RoundContext) -> None:
 
 def acquire(ctx: RoundContext) -> None:
     """Phase scored -> next round's start: select the batch, record the round, add the batch to the labeled set."""
-    state, round_index, labeled, train_targets, seed = ctx.state, ctx.round_index, ctx.labeled, ctx.train_targets, ctx.seed
+    state, round_index, labeled, train_targets, seed = ctx.state, ctx.round_index, ctx.labeled, ctx.labels.targets, ctx.seed
     partial, query, original_ids = state.data["partial"], ctx.query_size(), ctx.data.original_ids("train")
     start = time.perf_counter()
     selected_ids, selected_scores = np.zeros(0, dtype=np.int64), np.zeros(0)
@@ -218,6 +219,7 @@ def acquire(ctx: RoundContext) -> None:
         selected_ids = pool_ids[positions]
         partial["record"]["pool_scored"] = int(len(pool_ids))
     partial["seconds"]["acquisition"] = time.perf_counter() - start
+    ctx.labels.ask(selected_ids)  # the oracle labels the batch (train_targets is ctx.labels.targets: filled in place)
     # Diversity strategies (badge, coreset) rank without a per-example score: NaN and a flag, never made-up scores.
     scores_recorded = pool_scores is not None
     pool_scores = np.full(len(pool_ids), np.nan) if pool_scores is None else np.asarray(pool_scores, dtype=np.float64)
@@ -240,7 +242,7 @@ def acquire(ctx: RoundContext) -> None:
         state.data["stop"] = True
     state.untrack_phase_files(keep_model=True)
     state.track(path)
-    ctx.commit(round=round_index + 1, phase=Phase.START, partial={},
+    ctx.commit(round=round_index + 1, phase=Phase.START, partial={}, answers=ctx.labels.answers(),
                labeled_ids=np.sort(np.concatenate([labeled, selected_ids])).tolist())
     ctx.log(table_row(record))
     ctx.log(advice_line(record["stopping"]))
