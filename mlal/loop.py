@@ -151,14 +151,18 @@ def _run_experiment(config: ExperimentConfig, log: Callable[[str], None], held: 
         return state.data["statistics"]
     # Everything knowable is checked before the folder is created, locked or cleared.
     check_training_arguments(training_args)
-    tokenizer = given.tokenizer if given.tokenizer is not None else load_tokenizer(config.model)
     models = ModelSource(config.model, model=given.model, model_init=given.model_init)
-    model_config = None if models.user_given else load_model_config(config.model, data.label_names)
-    models.config = model_config
-    if (state is None or Phase(state.data["phase"]) is Phase.START) and not models.user_given:
-        check_model_loads(config.model, model_config)
-    elif state is None or Phase(state.data["phase"]) is Phase.START:
-        models.check_labels(models.fresh(), data.label_names)
+    if models.user_given:  # one model built now (model_init) to check its head and find its tokenizer
+        probe = models.initial if models.initial is not None else models.fresh()
+        models.check_labels(probe, data.label_names)
+        tokenizer = given.tokenizer if given.tokenizer is not None else load_tokenizer(
+            config.model, default=getattr(probe, "name_or_path", None) or None)
+        model_config = None
+    else:
+        tokenizer = given.tokenizer if given.tokenizer is not None else load_tokenizer(config.model)
+        model_config = models.config = load_model_config(config.model, data.label_names)
+        if state is None or Phase(state.data["phase"]) is Phase.START:
+            check_model_loads(config.model, model_config)
     labels = LabelStore(data.label_names, data.original_ids("train"), data.splits["train"]["text"], train_targets,
                         given.oracle)
     check_writable(output_dir)

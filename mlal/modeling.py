@@ -33,10 +33,11 @@ def _load_error(kind: str, name: str, exc: Exception) -> UsageError:
     )
 
 
-def load_tokenizer(args: ModelArguments):
+def load_tokenizer(args: ModelArguments, default: Optional[str] = None):
+    """``--tokenizer``, else ``default`` (a given model's own name or folder), else ``--model``'s tokenizer."""
     from transformers import AutoTokenizer
 
-    name = resolve_model_path(args.tokenizer or args.model)
+    name = resolve_model_path(args.tokenizer or default or args.model)
     try:
         return AutoTokenizer.from_pretrained(name, trust_remote_code=args.trust_remote_code, cache_dir=args.cache_dir)
     except Exception as exc:
