@@ -44,12 +44,18 @@ class LabelStore:
             rows = np.asarray(labeled_ids, dtype=np.int64)
             self._store(rows, self.dataset_targets[rows])
             return
-        for row, columns in answers.items():
-            self.targets[int(row), columns] = 1.0
-            self.asked[int(row)] = True
+        rows = np.asarray([int(row) for row in answers], dtype=np.int64)
+        hits = [(int(row), column) for row, columns in answers.items() for column in columns]
+        if hits:
+            self.targets[tuple(np.asarray(hits, dtype=np.int64).T)] = 1.0
+        self.asked[rows] = True
 
     def answers(self) -> dict[str, list[int]]:
-        return {str(row): np.flatnonzero(self.targets[row]).tolist() for row in np.flatnonzero(self.asked)}
+        """{train row: its positive label columns} for every row asked, for ``state.json``."""
+        rows = np.flatnonzero(self.asked)
+        hit_rows, columns = np.nonzero(self.targets[rows])
+        split = np.split(columns, np.searchsorted(hit_rows, np.arange(1, len(rows))))
+        return dict(zip(map(str, rows.tolist()), (part.tolist() for part in split)))
 
     def ask(self, rows: np.ndarray) -> np.ndarray:
         """The labels of train rows ``rows`` (shape (n,)), from the oracle (main process only, then shared)."""

@@ -145,3 +145,26 @@ def test_cli_reads_a_save_to_disk_folder(tiny_bert_dir, tmp_path):
     last = np.load(tmp_path / "out" / "eval" / "round_000.npz")
     assert sorted(last["label_names"].tolist()) == sorted(names)
     assert len(last["test_targets"]) == 50 and last["labeled_original_ids"][0].startswith("doc-")
+
+
+def test_label_store_keeps_only_the_answers_asked_for_and_round_trips_them():
+    from mlal.oracle import LabelStore, to_multi_hot
+
+    dataset = np.array([[1, 0, 1], [0, 0, 0], [0, 1, 0], [1, 1, 1]], dtype=np.float32)
+    asked = []
+    store = LabelStore(["a", "b", "c"], np.array(["w", "x", "y", "z"]), ["t0", "t1", "t2", "t3"], dataset,
+                       oracle=lambda ids, texts: asked.append((list(ids), texts)) or [["b"], ["a", "c"]])
+    store.ask(np.array([3, 1]))
+    assert asked == [(["z", "x"], ["t3", "t1"])]
+    assert store.targets.tolist() == [[0, 0, 0], [1, 0, 1], [0, 0, 0], [0, 1, 0]]  # rows 0, 2 never asked: zero
+    assert store.answers() == {"1": [0, 2], "3": [1]}
+    again = LabelStore(["a", "b", "c"], np.array(["w", "x", "y", "z"]), ["t0"] * 4, dataset)
+    again.restore(store.answers(), labeled_ids=[])
+    assert np.array_equal(again.targets, store.targets) and again.answers() == store.answers()
+    old = LabelStore(["a", "b", "c"], np.array(["w", "x", "y", "z"]), ["t0"] * 4, dataset)
+    old.restore(None, labeled_ids=[0, 2])  # a state from before answers were saved: the dataset's labels
+    assert old.answers() == {"0": [0, 2], "2": [1]}
+    assert to_multi_hot(np.array([[0, 1, 1]]), ["a", "b", "c"], 1).tolist() == [[0, 1, 1]]
+    for bad in (None, "a", [["a"], ["b"]], np.array([[0, 2, 1]])):
+        with pytest.raises(UsageError, match="oracle"):
+            to_multi_hot(bad, ["a", "b", "c"], 1)
