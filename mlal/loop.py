@@ -157,7 +157,7 @@ def _run_experiment(config: ExperimentConfig, log: Callable[[str], None], held: 
         models.check_labels(probe, data.label_names)
         tokenizer = given.tokenizer if given.tokenizer is not None else load_tokenizer(
             config.model, default=getattr(probe, "name_or_path", None) or None)
-        model_config = None
+        model_config = probe = None  # not kept: a round builds its own
     else:
         tokenizer = given.tokenizer if given.tokenizer is not None else load_tokenizer(config.model)
         model_config = models.config = load_model_config(config.model, data.label_names)
