@@ -4,6 +4,7 @@ Python API::
 
     from mlal import make_config, run_experiment
     stats = run_experiment(make_config(config="configs/demo.yaml", strategy="entropy", rounds=2))
+    stats = run_experiment(dataset=my_dataset_dict, oracle=my_labeller, model_init=my_model_init, rounds=5)
 
 Submodules load lazily, so light ones (``mlal.metrics``) can be used without importing the
 training stack. The strategies and the figures are ``mlal.acquisition`` and ``mlal.plotting``: installed they

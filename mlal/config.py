@@ -54,7 +54,8 @@ class DataArguments:
         metadata={
             "help": "'synthetic' (built-in generated data), a Hub dataset name (e.g. go_emotions), a folder in "
             "GoEmotions' original layout (train.tsv, dev.tsv, test.tsv, emotions.txt), a folder of "
-            "train/validation/test JSONL, CSV or Parquet files, or a single such file."
+            "train/validation/test JSONL, CSV or Parquet files, a single such file, or a folder written by "
+            "DatasetDict.save_to_disk (it holds dataset_dict.json)."
         },
     )
     dataset_config: Optional[str] = field(

@@ -6,6 +6,8 @@ Sources (``DataArguments.dataset``):
 * a folder in GoEmotions' original layout (``train.tsv``, ``dev.tsv``, ``test.tsv``, ``emotions.txt``);
 * a folder of ``train`` / ``validation`` (or ``dev``) / ``test`` files, or one file, in JSONL (optionally
   gzipped), CSV or Parquet, with a text column and a labels column (read by :mod:`mlal.data_files`);
+* a folder written by ``DatasetDict.save_to_disk`` (it holds ``dataset_dict.json``), read with
+  ``datasets.load_from_disk``; or, from Python, a ``DatasetDict`` in memory (``run_experiment(dataset=...)``);
 * otherwise a Hugging Face Hub dataset name, through ``datasets.load_dataset``.
 
 The result always has splits ``train``, ``validation`` and ``test`` with columns ``text`` (str) and
@@ -37,6 +39,7 @@ logger = logging.getLogger(__name__)
 SPLIT_ALIASES = {"train": ("train",), "validation": ("validation", "valid", "val", "dev"), "test": ("test",)}
 LABEL_LIST_FILES = ("labels.txt", "emotions.txt", "label_names.txt")
 SPLITS = ("train", "validation", "test")
+IN_MEMORY = "in_memory"  # the name of a DatasetDict given in memory (the run folder's default is results/in_memory/...)
 
 
 @dataclass
@@ -192,26 +195,57 @@ def _load_hub(args: DataArguments, cache_dir: Optional[str]) -> Source:
             f"could not load dataset {args.dataset!r} from the Hugging Face Hub ({exc.__class__.__name__}); "
             "check the name, or without internet pass a local copy: --dataset path/to/folder_or_file"
         ) from None
-    feature = raw[next(iter(raw))].features.get(args.label_column)
+    return _load_dataset_dict(raw, f"dataset {args.dataset!r}", args)
+
+
+def is_saved_dataset(path: Path) -> bool:
+    """Whether ``path`` is a folder written by ``DatasetDict.save_to_disk`` (or ``Dataset.save_to_disk``)."""
+    return path.is_dir() and ((path / "dataset_dict.json").is_file()
+                              or ((path / "dataset_info.json").is_file() and (path / "state.json").is_file()))
+
+
+def _load_saved_dataset(path: Path, args: DataArguments) -> Source:
+    from datasets import load_from_disk
+
+    try:
+        raw = load_from_disk(str(path))
+    except Exception as exc:
+        raise UsageError(f"could not read the saved dataset {path} ({exc.__class__.__name__}: "
+                         f"{str(exc).splitlines()[0][:120]}); save it again with DatasetDict.save_to_disk") from None
+    return _load_dataset_dict(raw, f"saved dataset {path}", args)
+
+
+def _load_dataset_dict(raw, where: str, args: DataArguments) -> Source:
+    """A ``datasets.DatasetDict`` (or one ``Dataset``, taken as train) with the text and labels columns."""
+    if isinstance(raw, Dataset):
+        raw = DatasetDict({"train": raw})
+    if not isinstance(raw, DatasetDict):
+        raise UsageError(f"{where} is a {type(raw).__name__}, not a datasets.DatasetDict or Dataset; pass a "
+                         "DatasetDict with a train split (and optionally validation and test)")
+    feature = raw[next(iter(raw))].features.get(args.label_column) if len(raw) else None
     inner = getattr(feature, "feature", None)
     known = list(inner.names) if inner is not None and hasattr(inner, "names") else _known_label_names(None, args)
     tables = {}
     for split, aliases in SPLIT_ALIASES.items():
         alias = next((a for a in aliases if a in raw), None)
         if alias is not None:
-            tables[split] = Table(f"{args.dataset}[{alias}]", raw[alias].to_dict(), None)
+            tables[split] = Table(f"{where}[{alias}]", raw[alias].to_dict(), None)
     if "train" not in tables:
-        raise UsageError(f"dataset {args.dataset!r} has no train split (splits: {', '.join(raw)}); use another dataset")
+        raise UsageError(f"{where} has no train split (splits: {', '.join(raw) or 'none'}); add one")
     return _examples_from_tables(tables, args, known)
 
 
-def _load_source(args: DataArguments, seed: int, cache_dir: Optional[str]) -> Source:
+def _load_source(args: DataArguments, seed: int, cache_dir: Optional[str], source=None) -> Source:
     name = args.dataset
+    if source is not None:
+        return _load_dataset_dict(source, "the given dataset", args)
     if name == "synthetic":
         return _load_synthetic(args, seed)
     path = Path(name).expanduser()
     if path.is_dir() and (path / "train.tsv").is_file() and (path / "emotions.txt").is_file():
         return _load_goemotions_folder(path, args)
+    if is_saved_dataset(path):
+        return _load_saved_dataset(path, args)
     if path.exists():
         return _load_local_files(path, args)
     if _looks_like_path(name):
@@ -244,18 +278,21 @@ def _make_splits(splits: dict[str, Examples], args: DataArguments, seed: int) ->
     return out
 
 
-def load_multilabel_data(args: DataArguments, seed: int, cache_dir: Optional[str] = None) -> MultiLabelData:
-    """Load ``args.dataset`` as train / validation / test with multi-hot labels (see module docstring)."""
+def load_multilabel_data(args: DataArguments, seed: int, cache_dir: Optional[str] = None,
+                         source: Optional[DatasetDict] = None) -> MultiLabelData:
+    """Load ``args.dataset`` (or ``source``, a ``DatasetDict`` in memory) as train / validation / test with
+    multi-hot labels (see module docstring)."""
     _check_size_options(args)
-    splits, names = _load_source(args, seed, cache_dir)
+    splits, names = _load_source(args, seed, cache_dir, source)
     if not names:
         raise UsageError(f"dataset {args.dataset!r} has no labels; check --label_column and --label_format")
     everything = np.concatenate([examples.labels for examples in splits.values()])
-    logger.info("%s: %s", dataset_display_name(args.dataset), frequent_labels_line(names, everything))
+    name = IN_MEMORY if source is not None else dataset_display_name(args.dataset)
+    logger.info("%s: %s", name, frequent_labels_line(names, everything))
     splits = _make_splits(splits, args, seed)
     dataset = DatasetDict(
         {split: Dataset.from_dict({"text": splits[split].texts, "labels": splits[split].labels.astype(np.float32).tolist()})
          for split in SPLITS}
     )
-    return MultiLabelData(dataset, list(names), dataset_display_name(args.dataset),
+    return MultiLabelData(dataset, list(names), name,
                           {split: splits[split].ids for split in SPLITS})

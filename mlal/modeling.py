@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Optional
 
@@ -32,10 +33,11 @@ def _load_error(kind: str, name: str, exc: Exception) -> UsageError:
     )
 
 
-def load_tokenizer(args: ModelArguments):
+def load_tokenizer(args: ModelArguments, default: Optional[str] = None):
+    """``--tokenizer``, else ``default`` (a given model's own name or folder), else ``--model``'s tokenizer."""
     from transformers import AutoTokenizer
 
-    name = resolve_model_path(args.tokenizer or args.model)
+    name = resolve_model_path(args.tokenizer or default or args.model)
     try:
         return AutoTokenizer.from_pretrained(name, trust_remote_code=args.trust_remote_code, cache_dir=args.cache_dir)
     except Exception as exc:
@@ -86,3 +88,52 @@ def load_model(args: ModelArguments, config, weights_from: Optional[str] = None)
         raise _load_error("model", name, exc) from None
     finally:
         hf_logging.set_verbosity(verbosity)
+
+
+class ModelSource:
+    """Where each round's fresh model comes from: the config's ``--model``, a user's ``model_init()`` (called
+    once per round, after the round's seed is set), or a user's model instance (deep-copied per round from the
+    weights it had when given). Every model must be a transformers ``PreTrainedModel`` (the run folder saves
+    it with ``save_pretrained``) whose forward returns ``logits`` of shape (batch, n_labels)."""
+
+    def __init__(self, args: ModelArguments, config=None, model=None, model_init=None):
+        if model is not None and model_init is not None:
+            raise UsageError("pass either model= or model_init=, not both")
+        if model_init is not None and not callable(model_init):
+            raise UsageError(f"model_init must be a callable returning a model, not {type(model_init).__name__}")
+        if model is not None and not hasattr(model, "save_pretrained"):
+            raise UsageError(f"model must be a transformers PreTrainedModel, not {type(model).__name__}; wrap it "
+                             "or pass model_init=")
+        self.args, self.config, self.model_init = args, config, model_init
+        self.initial = None if model is None else copy.deepcopy(model)  # later changes by the caller do not leak in
+        self._class = None if model is None else type(model)
+
+    @property
+    def user_given(self) -> bool:
+        return self.initial is not None or self.model_init is not None
+
+    def fresh(self):
+        """A new model with its initial weights (call after seeding: a new head is drawn from the seed)."""
+        if self.model_init is not None:
+            model = self.model_init()
+            if not hasattr(model, "save_pretrained"):
+                raise UsageError(f"model_init returned a {type(model).__name__}, not a transformers PreTrainedModel")
+            self._class = type(model)
+            return model
+        if self.initial is not None:
+            return copy.deepcopy(self.initial)
+        return load_model(self.args, self.config)
+
+    def saved(self, folder: str):
+        """The model saved in ``folder`` (by ``save_pretrained``) by an earlier round of this run."""
+        if not self.user_given:
+            return load_model(self.args, self.config, weights_from=folder)
+        model_class = self._class or type(self.fresh())
+        return model_class.from_pretrained(folder)
+
+    def check_labels(self, model, label_names: list[str]) -> None:
+        """Refuse a user's model whose head does not have one output per label."""
+        num_labels = getattr(getattr(model, "config", None), "num_labels", None)
+        if num_labels is not None and num_labels != len(label_names):
+            raise UsageError(f"the given model has {num_labels} outputs but the data has {len(label_names)} labels; "
+                             f"build it with num_labels={len(label_names)} (and problem_type='multi_label_classification')")

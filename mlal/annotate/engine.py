@@ -4,7 +4,7 @@ Phases of round k (committed to project.json after each; a rerun resumes at the 
 
     start     -> trained   fine-tune a fresh model on every labeled example (mlal.training.fine_tune), or load
                            --trained_model; with nothing labeled, skip to a label-free cold-start batch
-    trained   -> scored    score the pool (mlal.loop._acquisition_input) and the stop set; stopping advice
+    trained   -> scored    score the pool (mlal.round.acquisition_input) and the stop set; stopping advice
     scored    -> exported  acquisition (acquisition.get_strategy) and the batch files of round_<k>/
     exported  -> start of round k+1, once the labels people return are imported (importer.py)
 
@@ -139,7 +139,7 @@ def _cold_start(session: Session) -> None:
 
 
 def _score(session: Session) -> None:
-    from ..loop import _acquisition_input
+    from ..round import acquisition_input as _acquisition_input
 
     project, al = session.project, session.config.al
     k, t = project.data["round"], int(project.data["seed_index"])
