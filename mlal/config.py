@@ -9,6 +9,7 @@ Every option lives in one of four dataclasses: :class:`ModelArguments`,
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import sys
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ from typing import Any, Optional
 import yaml
 
 from .errors import UsageError
+from .sweep import SWEEP_FLAGS, expand_sweep
+from .trainer_options import check_trainer_options, training_field_names
 
 
 @dataclass
@@ -215,6 +218,7 @@ class ExperimentConfig:
     al: ActiveLearningArguments
     training: Any  # transformers.TrainingArguments
     output_dir_given: bool = True
+    explicit: frozenset = frozenset()  # the option names the user set (command line or YAML)
 
     def to_dict(self) -> dict[str, Any]:
         training = {
@@ -242,13 +246,37 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def build_parser():
+def build_parser(given_only: bool = False):
+    """The command line of every option (HfArgumentParser over the four dataclasses, plus --config).
+
+    Argparse errors (unknown choice, bad number) raise :class:`UsageError`, so they print as one
+    ``error: ...`` line with exit status 2. ``--strategy`` and ``--seed`` accept comma-separated lists (a
+    sweep, see :mod:`mlal.sweep`). With ``given_only`` every default is suppressed, so parsing returns exactly
+    the options that were given (the ``--help`` text still shows the defaults).
+    """
     from transformers import HfArgumentParser
 
-    parser = HfArgumentParser(
+    class OptionParser(HfArgumentParser):
+        suppressed: list = []
+
+        def error(self, message):
+            raise UsageError(f"{message}; see --help")
+
+        def format_help(self):
+            saved = [(action, action.default) for action in self._actions]
+            for action, default in self.suppressed:
+                action.default = default
+            try:
+                return super().format_help()
+            finally:
+                for action, default in saved:
+                    action.default = default
+
+    parser = OptionParser(
         (ModelArguments, DataArguments, ActiveLearningArguments, _training_arguments_class()),
         description="Deep active learning for multi-label text classification. Options come from --config "
-        "(YAML, flat keys) and are overridden by the command line; Trainer's TrainingArguments pass through.",
+        "(YAML, flat keys) and are overridden by the command line; Trainer's TrainingArguments pass through "
+        "(see mlal/trainer_options.py for the few that are refused).",
     )
     parser.add_argument("--config", default=None, help="YAML file of option values (flat keys as on the command line).")
     parser.set_defaults(**TRAINER_DEFAULTS)
@@ -257,7 +285,25 @@ def build_parser():
             action.help = ("Hub token for --push_to_hub. Prefer the HF_TOKEN environment variable or `hf auth login` "
                            "(`huggingface-cli login`): a token on the command line can end up in your shell history. "
                            "It is never saved, logged or uploaded.")
+        if action.dest in SWEEP_FLAGS:
+            action.type = _sweepable(action.type or str)
+    if given_only:
+        parser.suppressed = [(action, action.default) for action in parser._actions if action.dest != "help"]
+        for action, _ in parser.suppressed:
+            action.default = argparse.SUPPRESS
+        parser._defaults.clear()
     return parser
+
+
+def _sweepable(convert):
+    """``convert`` for one value, a list of converted values for a comma-separated sweep."""
+    def parse(text: str):
+        if "," in text:
+            return [convert(part.strip()) for part in text.split(",") if part.strip()]
+        return convert(text)
+
+    parse.__name__ = getattr(convert, "__name__", "value")  # argparse names the type in its errors
+    return parse
 
 
 def known_keys() -> set[str]:
@@ -301,42 +347,68 @@ def options_to_argv(values: dict[str, Any]) -> list[str]:
     return tokens
 
 
-def _extract_config_path(argv: list[str]) -> Optional[str]:
-    for i, token in enumerate(argv):
-        if token == "--config" and i + 1 < len(argv):
-            return argv[i + 1]
-        if token.startswith("--config="):
-            return token.split("=", 1)[1]
-    return None
+def read_options(tokens: list[str]) -> dict[str, Any]:
+    """The options given in ``tokens`` (command-line form), typed, as ``{name: value}``; nothing else.
+
+    The one parse of a command line: values are converted and checked against their choices by
+    argparse; names missing from the result were not given. Unknown options raise :class:`UsageError`.
+    """
+    values, unknown = build_parser(given_only=True).parse_known_args(list(tokens))
+    if unknown:
+        raise UsageError(f"unknown option {unknown[0]!r}; see --help for the valid options")
+    return vars(values)
 
 
-def _mentions(tokens: list[str], key: str) -> bool:
-    names = {f"--{key}", f"--{key.replace('_', '-')}"}
-    return any(t in names or t.split("=", 1)[0] in names for t in tokens)
+def given_options(argv: list[str]) -> dict[str, Any]:
+    """Every option the user set: the YAML file of ``--config`` first, overridden by the command line."""
+    command_line = read_options(argv)
+    config_path = command_line.pop("config", None)
+    values = {}
+    if config_path:
+        yaml_values = load_yaml_config(config_path)
+        yaml_values.pop("config", None)
+        values = read_options(options_to_argv(yaml_values))
+    values.update(command_line)
+    return values
+
+
+def config_from_options(values: dict[str, Any]) -> ExperimentConfig:
+    """Build the dataclasses from the options the user set (``values``); the rest keep their defaults.
+
+    Refuses (:class:`UsageError`) Trainer keys that do not work in the AL loop (:mod:`mlal.trainer_options`).
+    """
+    swept = [name for name in SWEEP_FLAGS if isinstance(values.get(name), list)]
+    if swept:
+        raise UsageError(f"--{swept[0]} {','.join(map(str, values[swept[0]]))} is a sweep (several runs); run it with "
+                         "run_active_learning.py, or give one value")
+    merged = {**TRAINER_DEFAULTS, **values}
+    built = []
+    for cls in (ModelArguments, DataArguments, ActiveLearningArguments, _training_arguments_class()):
+        names = {f.name for f in dataclasses.fields(cls) if f.init}
+        try:
+            built.append(cls(**{key: value for key, value in merged.items() if key in names}))
+        except ValueError as exc:  # TrainingArguments' own checks, e.g. --bf16 without a GPU and without --use_cpu
+            raise UsageError(f"invalid training options: {str(exc).splitlines()[0]}") from None
+    check_trainer_options(values, training_field_names())
+    explicit = frozenset(values)
+    return ExperimentConfig(*built, output_dir_given="output_dir" in explicit, explicit=explicit)
+
+
+def parse_configs(argv: Optional[list[str]] = None) -> list[ExperimentConfig]:
+    """One config per run of ``argv``: one, or one per (strategy, seed) pair of a sweep (:mod:`mlal.sweep`).
+    Every run's options are checked before the first one starts."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    defaults = {"strategy": ActiveLearningArguments.strategy, "seed": TRAINER_DEFAULTS["seed"]}
+    return [config_from_options(values) for values in expand_sweep(given_options(argv), defaults)]
 
 
 def parse_config(argv: Optional[list[str]] = None) -> ExperimentConfig:
     """Parse ``--config FILE`` plus overrides into an :class:`ExperimentConfig`.
 
-    Unknown YAML keys raise :class:`UsageError`; unknown command-line flags make
-    argparse exit with status 2 and a usage line.
+    Unknown options, unknown YAML keys, bad values and refused Trainer keys raise :class:`UsageError`.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    config_path = _extract_config_path(argv)
-    tokens = options_to_argv(load_yaml_config(config_path)) if config_path else []
-    tokens += argv
-    parser = build_parser()
-    try:
-        model_args, data_args, al_args, training_args, _, unknown = parser.parse_args_into_dataclasses(
-            args=tokens, return_remaining_strings=True
-        )
-    except ValueError as exc:  # TrainingArguments' own checks, e.g. --bf16 without a GPU and without --use_cpu
-        raise UsageError(f"invalid training options: {str(exc).splitlines()[0]}") from None
-    if unknown:
-        raise UsageError(f"unknown option {unknown[0]!r}; see --help for the valid options")
-    return ExperimentConfig(model_args, data_args, al_args, training_args, output_dir_given=_mentions(tokens, "output_dir"))
-
-
+    return config_from_options(given_options(argv))
 def make_config(**overrides: Any) -> ExperimentConfig:
     """Python API: build a config from keyword overrides (same keys as the command line)."""
     unknown = sorted(set(overrides) - known_keys())
