@@ -30,7 +30,7 @@ from .hub import FINAL_MODEL
 from .preflight import check_model_loads, check_training_arguments
 from .results import RunRecorder, now_iso
 from .run_folder import check_output_folder, check_writable, holds_run, lock_run_folder, remove_run, write_failure
-from .run_format import STATISTICS
+from .run_format import CHECKPOINTS_DIR, EVAL_DIR, STATISTICS, round_file
 from .state import RunState, arrays_to_outputs, config_differences, config_hash, outputs_to_arrays
 from .options import candidate_ids, validate_options
 from .sampling import initial_labeled_ids, subsample_ids
@@ -290,13 +290,13 @@ def _run_round(config, state, commit, recorder, strategy, model, model_config, t
             **partial["fit"],
         }
         # Stopping advice on a stop set of unlabeled examples: the test split's texts (labels unused).
-        previous = output_dir / "eval" / f"round_{round_index - 1:03d}.npz"
+        previous = output_dir / EVAL_DIR / round_file(round_index - 1)
         previous_probs = np.load(previous)["test_probs"] if round_index > 0 and previous.is_file() else None
         history = [r.get("stopping", {}).get("kappa") for r in recorder.statistics["rounds"]]
         partial["record"]["stopping"] = stopping_advice(previous_probs, outputs["test"], history, al.stop_kappa,
                                                         al.stop_window)
         if al.save_checkpoints and is_main_process():
-            checkpoint = output_dir / "checkpoints" / f"{strategy.name}-seed{seed}-round{round_index}"
+            checkpoint = output_dir / CHECKPOINTS_DIR / f"{strategy.name}-seed{seed}-round{round_index}"
             model.save_pretrained(checkpoint)
             tokenizer.save_pretrained(checkpoint)
         state.save_arrays(f"eval-round{round_index}.npz", validation_probs=outputs["validation"], test_probs=outputs["test"])

@@ -16,6 +16,7 @@ import pytest
 
 from conftest import ROOT, tiny_run_options
 from mlal.config import make_config, options_to_argv
+from mlal.run_format import EVAL_DIR, round_file
 from run_active_learning import main
 
 LABELS = ["sports", "politics", "technology", "health", "finance"]
@@ -71,7 +72,7 @@ def synthetic(tiny_bert_dir, tmp_path_factory):
     names = data.label_names
     assert names == LABELS
     truth = {str(row): [names[j] for j in np.flatnonzero(targets[row])] for row in range(len(targets))}
-    initial = np.load(folder / "run" / "eval" / "round_000.npz")["labeled_ids"]
+    initial = np.load(folder / "run" / EVAL_DIR / round_file(0))["labeled_ids"]
     return {"texts": list(data.splits["train"]["text"]), "truth": truth, "statistics": statistics,
             "initial": sorted(str(i) for i in initial)}
 

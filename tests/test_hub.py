@@ -5,6 +5,7 @@ import sys
 import huggingface_hub
 import yaml
 from conftest import ROOT, tiny_run_argv
+from mlal.run_format import STATISTICS
 
 sys.path.insert(0, str(ROOT))
 import run_active_learning  # noqa: E402
@@ -31,7 +32,7 @@ def test_push_uploads_model_card_statistics_and_figure(tiny_bert_dir, tmp_path, 
     folder, repo_id = calls["upload"]
     assert repo_id == "me/tiny-al" and folder == str(run_dir / "hub")
     names = {p.name for p in (run_dir / "hub").iterdir()}
-    assert {"config.json", "model.safetensors", "tokenizer.json", "README.md", "statistics.json",
+    assert {"config.json", "model.safetensors", "tokenizer.json", "README.md", STATISTICS,
             "learning_curves.png"} <= names
     card = (run_dir / "hub" / "README.md").read_text()
     _, front, body = card.split("---", 2)

@@ -8,6 +8,7 @@ import sys
 import pytest
 from conftest import ROOT, tiny_run_argv
 
+from mlal.run_format import STATISTICS
 from mlal.config import parse_config, parse_configs
 from mlal.errors import UsageError
 from mlal.trainer_options import HUB, SUPPORTED, TRAINER_KEYS, refused_reason, training_field_names
@@ -66,7 +67,7 @@ def test_a_supported_key_reaches_trainer(tiny_bert_dir, tmp_path, capsys):
     out = tmp_path / "run"
     code, errors = _main(capsys, tiny_run_argv(tiny_bert_dir, out, rounds=1) + ["--max_steps", "2"])
     assert code == 0, errors
-    statistics = json.loads((out / "statistics.json").read_text())
+    statistics = json.loads((out / STATISTICS).read_text())
     assert statistics["rounds"][0]["steps"] == 2  # 20 labeled examples at batch 8 would be 3 steps per epoch
     assert statistics["config"]["training"]["max_steps"] == 2
 
