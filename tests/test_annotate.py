@@ -209,3 +209,13 @@ def test_trained_model_queries_without_training(exported, synthetic, tmp_path, c
     assert "no training" in out and "training on" not in out
     assert len(_batch_ids(other / "proj", 0)) == 4
     assert json.loads((other / "proj" / "round_0" / "to_label.jsonl").read_text().splitlines()[0])["probabilities"]
+
+
+def test_saved_options_are_merged_by_the_option_parser_and_never_keep_a_token():
+    from mlal.annotate.cli import _options
+
+    saved = ["--strategy", "beal", "--hub_token", "hf_saved", "--query_size=7", "--no_dataloader_pin_memory"]
+    merged = _options(saved, ["--strategy", "entropy", "--hub-token=hf_given", "--rounds", "4"])
+    assert merged == ["--strategy", "entropy", "--query_size", "7", "--dataloader_pin_memory", "false",
+                      "--rounds", "4"]
+    assert _options([], ["--hub_token", "hf_new", "--seed", "3"]) == ["--seed", "3"]  # a new project saves none
