@@ -34,8 +34,10 @@ def build_parser(given_only: bool = False):
     """
     from transformers import HfArgumentParser
 
+    from .config import TRAINER_DEFAULTS
+
     class OptionParser(HfArgumentParser):
-        suppressed: list = []
+        suppressed: list = []  # (action, default) pairs hidden by given_only, shown again by --help
 
         def error(self, message):
             raise UsageError(f"{message}; see --help")
@@ -49,8 +51,6 @@ def build_parser(given_only: bool = False):
             finally:
                 for action, default in saved:
                     action.default = default
-
-    from .config import TRAINER_DEFAULTS
 
     parser = OptionParser(
         _option_classes(),

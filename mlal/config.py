@@ -288,6 +288,7 @@ def config_from_options(values: dict[str, Any]) -> ExperimentConfig:
     if swept:
         raise UsageError(f"--{swept[0]} {','.join(map(str, values[swept[0]]))} is a sweep (several runs); run it with "
                          "run_active_learning.py, or give one value")
+    check_trainer_options(values, training_field_names())  # before TrainingArguments acts on them
     merged = {**TRAINER_DEFAULTS, **values}
     built = []
     for cls in (ModelArguments, DataArguments, ActiveLearningArguments, _training_arguments_class()):
@@ -296,7 +297,6 @@ def config_from_options(values: dict[str, Any]) -> ExperimentConfig:
             built.append(cls(**{key: value for key, value in merged.items() if key in names}))
         except ValueError as exc:  # TrainingArguments' own checks, e.g. --bf16 without a GPU and without --use_cpu
             raise UsageError(f"invalid training options: {str(exc).splitlines()[0]}") from None
-    check_trainer_options(values, training_field_names())
     explicit = frozenset(values)
     return ExperimentConfig(*built, output_dir_given="output_dir" in explicit, explicit=explicit)
 
@@ -316,6 +316,8 @@ def parse_config(argv: Optional[list[str]] = None) -> ExperimentConfig:
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     return config_from_options(given_options(argv))
+
+
 def make_config(**overrides: Any) -> ExperimentConfig:
     """Python API: build a config from keyword overrides (same keys as the command line)."""
     unknown = sorted(set(overrides) - known_keys())
