@@ -42,11 +42,9 @@ def main(argv: list[str] | None = None) -> int:
             from mlal.annotate.cli import run_annotate
 
             return run_annotate(argv[1:])
-        from mlal.config import parse_config
-        from mlal.sweep import expand_sweep
+        from mlal.config import parse_configs
 
-        runs = expand_sweep(argv)
-        configs = [parse_config(run_argv) for run_argv in runs]  # all checked before any run starts
+        configs = parse_configs(argv)  # one per run of a sweep, all checked before any run starts
         if configs[0].al.list_strategies:
             from mlal.acquisition import list_strategies
 

@@ -3,8 +3,10 @@
 Every option lives in one of four dataclasses: :class:`ModelArguments`,
 :class:`DataArguments`, :class:`ActiveLearningArguments` and Hugging Face's
 ``TrainingArguments`` (whose keys pass straight through to ``Trainer``).
-``HfArgumentParser`` turns them into a command line; a YAML file given with
-``--config`` supplies values first and the command line overrides them.
+``HfArgumentParser`` turns them into a command line (:mod:`mlal.command_line`); a YAML file given
+with ``--config`` supplies values first and the command line overrides them. Options with fixed choices
+are ``Literal`` (shown in ``--help``); checks of one option alone are each dataclass's ``__post_init__``,
+checks across options are :mod:`mlal.options`.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from __future__ import annotations
 import dataclasses
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Literal, Optional
 
-import yaml
-
+from .command_line import (  # noqa: F401  (re-exported: the parsing API has always lived here)
+    build_parser, given_options, known_keys, load_yaml_config, options_to_argv, read_options,
+)
 from .errors import UsageError
+from .sweep import SWEEP_FLAGS, expand_sweep
+from .trainer_options import check_trainer_options, training_field_names
 
 
 @dataclass
@@ -46,6 +50,9 @@ class ModelArguments:
     )
     cache_dir: Optional[str] = field(default=None, metadata={"help": "Where Hub downloads are cached."})
 
+    def __post_init__(self):
+        _check(self.dropout is None or 0 <= self.dropout < 1, "--dropout must be in [0, 1)")
+
 
 @dataclass
 class DataArguments:
@@ -69,7 +76,7 @@ class DataArguments:
         metadata={"help": "Labels column: a list of label names or ids, or a delimited string of them."},
     )
     label_delimiter: str = field(default=",", metadata={"help": "Delimiter when labels are one string."})
-    label_format: str = field(
+    label_format: Literal["auto", "names", "ids", "multi_hot"] = field(
         default="auto",
         metadata={"help": "'names' (label names), 'ids' (integer ids into the label list), 'multi_hot' (a 0/1 "
                   "vector per example, one entry per label) or 'auto' (detect; refuse what is ambiguous)."},
@@ -107,13 +114,22 @@ class DataArguments:
     synthetic_size: int = field(default=2000, metadata={"help": "Examples generated for dataset=synthetic."})
     synthetic_num_labels: int = field(default=8, metadata={"help": "Labels generated for dataset=synthetic."})
 
+    def __post_init__(self):
+        _check(self.max_length >= 8, "--max_length must be at least 8")
+        for name in ("validation_size", "test_size"):
+            _check(getattr(self, name) >= 0, f"--{name} must be a fraction in [0, 1) or a count of examples")
+        for name in ("train_subsample", "validation_subsample", "test_subsample"):
+            _check(getattr(self, name) is None or getattr(self, name) >= 1, f"--{name} must be at least 1")
+        _check(self.synthetic_size >= 1 and self.synthetic_num_labels >= 1,
+               "--synthetic_size and --synthetic_num_labels must be at least 1")
+
 
 @dataclass
 class ActiveLearningArguments:
     strategy: str = field(default="entropy", metadata={"help": "Acquisition strategy; see --list-strategies."})
     list_strategies: bool = field(default=False, metadata={"help": "Print the strategies, one line each, and exit."})
     initial_size: int = field(default=100, metadata={"help": "Size of the initial labeled set."})
-    initial_sampling: str = field(
+    initial_sampling: Literal["random", "kmeans", "stratified"] = field(
         default="random",
         metadata={"help": "'random'; 'kmeans' (label-free cold start: k-means medoids of the pretrained encoder's "
                   "embeddings, Zhu et al. 2008); or 'stratified' (every label represented where possible). "
@@ -142,15 +158,15 @@ class ActiveLearningArguments:
         metadata={"help": "Partial MC dropout: sample only the top k encoder layers and the head in the T passes "
                   "(the lower layers run once); 0 (default) samples the whole model."},
     )
-    margin_aggregation: str = field(
+    margin_aggregation: Literal["min", "mean"] = field(
         default="min", metadata={"help": "margin: 'min' (the most uncertain label) or 'mean' over labels."}
     )
     adaptive_beta: float = field(default=0.5, metadata={"help": "adaptive: weight beta of uncertainty vs LCI."})
-    beal_variant: str = field(
+    beal_variant: Literal["label", "set"] = field(
         default="label",
         metadata={"help": "beal: 'label' (mean per-label confidence) or 'set' (confidence of the whole label set)."},
     )
-    mmc_decision: str = field(
+    mmc_decision: Literal["logit", "linear"] = field(
         default="logit",
         metadata={"help": "mmc: decision value f per label, 'logit' (log p/(1-p), the paper's SVM-decision-value "
                   "reading) or 'linear' (2p - 1, bounded)."},
@@ -162,7 +178,7 @@ class ActiveLearningArguments:
         default=None, metadata={"help": "cluster_margin: average-linkage distance threshold epsilon (embedding "
                                 "units); default: cut the tree where query-size clusters remain."}
     )
-    loss: str = field(
+    loss: Literal["bce", "weighted_bce"] = field(
         default="bce",
         metadata={
             "help": "'bce' (plain binary cross-entropy) or 'weighted_bce' (positive labels weighted by "
@@ -184,6 +200,26 @@ class ActiveLearningArguments:
     stop_window: int = field(default=3, metadata={"help": "Stopping advice: rounds kappa must stay above --stop_kappa."})
     save_checkpoints: bool = field(default=False, metadata={"help": "Save each round's model under checkpoints/."})
     overwrite: bool = field(default=False, metadata={"help": "Replace an existing run in --output_dir."})
+
+    def __post_init__(self):
+        for name in ("initial_size", "query_size", "rounds", "mc_passes", "cluster_margin_factor", "stop_window"):
+            _check(getattr(self, name) >= 1, f"--{name} must be at least 1 (got {getattr(self, name)})")
+        for name in ("label_budget", "pool_subsample", "early_stopping_patience"):
+            value = getattr(self, name)
+            _check(value is None or value >= 1, f"--{name} must be at least 1 (got {value})")
+        _check(self.mc_dropout_layers >= 0, "--mc_dropout_layers must be 0 (full MC dropout) or a number of top layers")
+        _check(self.pool_fraction is None or 0 < self.pool_fraction <= 1, "--pool_fraction must be in (0, 1]")
+        _check(0 <= self.stop_kappa <= 1, "--stop_kappa must be in [0, 1]")
+        _check(0 <= self.adaptive_beta <= 1, "--adaptive_beta must be in [0, 1]")
+        _check(self.pos_weight_max >= 1, "--pos_weight_max must be at least 1 (positive weights are clipped to it)")
+        _check(self.cluster_margin_threshold is None or self.cluster_margin_threshold > 0,
+               "--cluster_margin_threshold must be positive")
+
+
+def _check(ok: bool, message: str) -> None:
+    """``__post_init__`` checks of one option: one error line naming it."""
+    if not ok:
+        raise UsageError(message)
 
 
 def _training_arguments_class():
@@ -217,6 +253,7 @@ class ExperimentConfig:
     al: ActiveLearningArguments
     training: Any  # transformers.TrainingArguments
     output_dir_given: bool = True
+    explicit: frozenset = frozenset()  # the option names the user set (command line or YAML)
 
     def to_dict(self) -> dict[str, Any]:
         training = {
@@ -244,104 +281,43 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def build_parser():
-    from transformers import HfArgumentParser
+def config_from_options(values: dict[str, Any]) -> ExperimentConfig:
+    """Build the dataclasses from the options the user set (``values``); the rest keep their defaults.
 
-    from .hub import HUB_HELP
-
-    parser = HfArgumentParser(
-        (ModelArguments, DataArguments, ActiveLearningArguments, _training_arguments_class()),
-        description="Deep active learning for multi-label text classification. Options come from --config "
-        "(YAML, flat keys) and are overridden by the command line; Trainer's TrainingArguments pass through.",
-    )
-    parser.add_argument("--config", default=None, help="YAML file of option values (flat keys as on the command line).")
-    parser.set_defaults(**TRAINER_DEFAULTS)
-    for action in parser._actions:
-        if "--hub_token" in action.option_strings:
-            action.help = ("Hub token for --push_to_hub. Prefer the HF_TOKEN environment variable or `hf auth login` "
-                           "(`huggingface-cli login`): a token on the command line can end up in your shell history. "
-                           "It is never saved, logged or uploaded.")
-        for option, text in HUB_HELP.items():  # what the final push does with Trainer's Hub options (mlal.hub)
-            if option in action.option_strings:
-                action.help = text
-    return parser
-
-
-def known_keys() -> set[str]:
-    keys = {"config"}
+    Refuses (:class:`UsageError`) Trainer keys that do not work in the AL loop (:mod:`mlal.trainer_options`).
+    """
+    swept = [name for name in SWEEP_FLAGS if isinstance(values.get(name), list)]
+    if swept:
+        raise UsageError(f"--{swept[0]} {','.join(map(str, values[swept[0]]))} is a sweep (several runs); run it with "
+                         "run_active_learning.py, or give one value")
+    check_trainer_options(values, training_field_names())  # before TrainingArguments acts on them
+    merged = {**TRAINER_DEFAULTS, **values}
+    built = []
     for cls in (ModelArguments, DataArguments, ActiveLearningArguments, _training_arguments_class()):
-        keys.update(f.name for f in dataclasses.fields(cls) if f.init)
-    return keys
+        names = {f.name for f in dataclasses.fields(cls) if f.init}
+        try:
+            built.append(cls(**{key: value for key, value in merged.items() if key in names}))
+        except ValueError as exc:  # TrainingArguments' own checks, e.g. --bf16 without a GPU and without --use_cpu
+            raise UsageError(f"invalid training options: {str(exc).splitlines()[0]}") from None
+    explicit = frozenset(values)
+    return ExperimentConfig(*built, output_dir_given="output_dir" in explicit, explicit=explicit)
 
 
-def load_yaml_config(path: str | Path) -> dict[str, Any]:
-    """Read a flat YAML mapping of option values and check every key exists."""
-    path = Path(path)
-    if not path.is_file():
-        raise UsageError(f"config file {path} not found; pass an existing YAML file to --config")
-    try:
-        values = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise UsageError(f"config file {path} is not valid YAML ({exc.__class__.__name__}); fix its syntax") from None
-    if not isinstance(values, dict):
-        raise UsageError(f"config file {path} must be a mapping of option: value")
-    unknown = sorted(set(values) - known_keys())
-    if unknown:
-        raise UsageError(
-            f"unknown config key {unknown[0]!r} in {path}; remove it or use an option listed by --help"
-        )
-    return values
-
-
-def options_to_argv(values: dict[str, Any]) -> list[str]:
-    """Command-line tokens for option values (None skipped, booleans as true/false, lists expanded)."""
-    tokens: list[str] = []
-    for key, value in values.items():
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            tokens += [f"--{key}", str(value).lower()]
-        elif isinstance(value, (list, tuple)):
-            tokens += [f"--{key}", *map(str, value)]
-        else:
-            tokens += [f"--{key}", str(value)]
-    return tokens
-
-
-def _extract_config_path(argv: list[str]) -> Optional[str]:
-    for i, token in enumerate(argv):
-        if token == "--config" and i + 1 < len(argv):
-            return argv[i + 1]
-        if token.startswith("--config="):
-            return token.split("=", 1)[1]
-    return None
-
-
-def _mentions(tokens: list[str], key: str) -> bool:
-    names = {f"--{key}", f"--{key.replace('_', '-')}"}
-    return any(t in names or t.split("=", 1)[0] in names for t in tokens)
+def parse_configs(argv: Optional[list[str]] = None) -> list[ExperimentConfig]:
+    """One config per run of ``argv``: one, or one per (strategy, seed) pair of a sweep (:mod:`mlal.sweep`).
+    Every run's options are checked before the first one starts."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    defaults = {"strategy": ActiveLearningArguments.strategy, "seed": TRAINER_DEFAULTS["seed"]}
+    return [config_from_options(values) for values in expand_sweep(given_options(argv), defaults)]
 
 
 def parse_config(argv: Optional[list[str]] = None) -> ExperimentConfig:
     """Parse ``--config FILE`` plus overrides into an :class:`ExperimentConfig`.
 
-    Unknown YAML keys raise :class:`UsageError`; unknown command-line flags make
-    argparse exit with status 2 and a usage line.
+    Unknown options, unknown YAML keys, bad values and refused Trainer keys raise :class:`UsageError`.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    config_path = _extract_config_path(argv)
-    tokens = options_to_argv(load_yaml_config(config_path)) if config_path else []
-    tokens += argv
-    parser = build_parser()
-    try:
-        model_args, data_args, al_args, training_args, _, unknown = parser.parse_args_into_dataclasses(
-            args=tokens, return_remaining_strings=True
-        )
-    except ValueError as exc:  # TrainingArguments' own checks, e.g. --bf16 without a GPU and without --use_cpu
-        raise UsageError(f"invalid training options: {str(exc).splitlines()[0]}") from None
-    if unknown:
-        raise UsageError(f"unknown option {unknown[0]!r}; see --help for the valid options")
-    return ExperimentConfig(model_args, data_args, al_args, training_args, output_dir_given=_mentions(tokens, "output_dir"))
+    return config_from_options(given_options(argv))
 
 
 def make_config(**overrides: Any) -> ExperimentConfig:

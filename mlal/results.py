@@ -24,7 +24,7 @@ import numpy as np
 from .distributed import is_main_process
 from .redact import redact_argv, redact_text
 from .run_format import (
-    EVAL_DIR, EVAL_INDEX, METRICS_CSV, REQUIREMENTS, SCHEMA_VERSION, STATISTICS, metrics_row, round_file,
+    EVAL_DIR, EVAL_INDEX, FORMAT_KEY, FORMAT_VERSION, METRICS_CSV, REQUIREMENTS, STATISTICS, metrics_row, round_file,
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -127,7 +127,7 @@ class RunRecorder:
     def __init__(self, output_dir: Path, config: dict[str, Any], seed: int):
         self.dir = Path(output_dir)
         self.statistics: dict[str, Any] = {
-            "schema_version": SCHEMA_VERSION,
+            FORMAT_KEY: FORMAT_VERSION,
             "config": config,
             "seed": seed,
             "provenance": provenance(),

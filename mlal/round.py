@@ -28,6 +28,7 @@ from .metrics import multilabel_metrics, tune_per_class_thresholds, tune_thresho
 from .modeling import ModelSource
 from .oracle import LabelStore
 from .results import RunRecorder
+from .run_format import CHECKPOINTS_DIR, EVAL_DIR, round_file
 from .sampling import subsample_ids
 from .state import RunState, arrays_to_outputs, outputs_to_arrays
 from .stopping import advice_line, stopping_advice
@@ -158,13 +159,13 @@ def evaluate(ctx: RoundContext) -> None:
         **partial["fit"],
     }
     # Stopping advice on a stop set of unlabeled examples: the test split's texts (labels unused).
-    previous = ctx.output_dir / "eval" / f"round_{round_index - 1:03d}.npz"
+    previous = ctx.output_dir / EVAL_DIR / round_file(round_index - 1)
     previous_probs = np.load(previous)["test_probs"] if round_index > 0 and previous.is_file() else None
     history = [r.get("stopping", {}).get("kappa") for r in ctx.recorder.statistics["rounds"]]
     partial["record"]["stopping"] = stopping_advice(previous_probs, outputs["test"], history, al.stop_kappa,
                                                     al.stop_window)
     if al.save_checkpoints and is_main_process():
-        checkpoint = ctx.output_dir / "checkpoints" / f"{ctx.strategy.name}-seed{ctx.seed}-round{round_index}"
+        checkpoint = ctx.output_dir / CHECKPOINTS_DIR / f"{ctx.strategy.name}-seed{ctx.seed}-round{round_index}"
         ctx.model.save_pretrained(checkpoint)
         ctx.tokenizer.save_pretrained(checkpoint)
     state.save_arrays(f"eval-round{round_index}.npz", validation_probs=outputs["validation"], test_probs=outputs["test"])

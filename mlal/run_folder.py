@@ -20,14 +20,16 @@ from typing import Optional
 from .distributed import broadcast, is_main_process
 from .errors import UsageError
 from .lock import LOCK_NAME, FolderLock, LockHeld, describe
-from .run_format import EVAL_DIR, METRICS_CSV, REQUIREMENTS, STATISTICS
-from .state import STATE
+from .run_format import (
+    CHECKPOINTS_DIR, EVAL_DIR, FIGURES_DIR, FINAL_MODEL_DIR, HUB_DIR, METRICS_CSV, REQUIREMENTS, STATE, STATE_DIR,
+    STATISTICS,
+)
 
 logger = logging.getLogger(__name__)
 
 # Everything a run (and --push_to_hub) writes in its folder; --overwrite removes these and nothing else.
 RUN_FILES = (STATE, STATISTICS, METRICS_CSV, REQUIREMENTS, LOCK_NAME)
-RUN_DIRS = ("state", EVAL_DIR, "checkpoints", "final_model", "hub", "figures")
+RUN_DIRS = (STATE_DIR, EVAL_DIR, CHECKPOINTS_DIR, FINAL_MODEL_DIR, HUB_DIR, FIGURES_DIR)
 RUN_ENTRIES = RUN_FILES + RUN_DIRS
 # What a run writes before its first state: a folder holding only these is an unstarted run, not user files.
 START_ENTRIES = (REQUIREMENTS, LOCK_NAME)
@@ -50,13 +52,13 @@ def _json(path: Path) -> Optional[dict]:
 def holds_run(folder: Path) -> bool:
     """Whether ``folder`` holds a run of this project, recognised by its own files."""
     folder = Path(folder)
-    state, statistics = _json(folder / "state.json"), _json(folder / "statistics.json")
+    state, statistics = _json(folder / STATE), _json(folder / STATISTICS)
     if state is not None and state.get("schema") == "mlal-run-state":
         return True
     if statistics is not None and {"config", "provenance", "rounds"} <= set(statistics):
         return True
     # A run whose state file was truncated or corrupted is still recognised by its companions.
-    return (folder / "state.json").is_file() and (folder / "requirements-frozen.txt").is_file()
+    return (folder / STATE).is_file() and (folder / REQUIREMENTS).is_file()
 
 
 def foreign_entries(folder: Path) -> list[str]:
@@ -141,7 +143,7 @@ def write_failure(exc: BaseException, output_dir: Path) -> Optional[UsageError]:
 
 
 def _saved_point(output_dir: Path) -> str:
-    document = _json(output_dir / "state.json")
+    document = _json(output_dir / STATE)
     payload = (document or {}).get("payload") or {}
     if "round" in payload and "phase" in payload:
         return (f"the run's last saved state is intact (round {payload['round']}, phase {payload['phase']}; "

@@ -1,12 +1,22 @@
 """The run folder's file names and array keys, in one place (no heavy imports: plotting reads it too).
 
-Layout of ``<output_dir>`` (schema :data:`SCHEMA_VERSION`)::
+Every module that writes or reads a run folder (mlal.results, mlal.state, mlal.run_folder, mlal.loop,
+plotting.runs) and the tests take the names from here.
 
-    statistics.json           config, provenance, schema_version, one record per round
+Layout of ``<output_dir>`` (format :data:`FORMAT_VERSION`)::
+
+    statistics.json           config, provenance, format_version, one record per round
     metrics.csv               one row per round: labeled count, headline metrics, phase seconds
     requirements-frozen.txt   pip freeze of the environment that ran
+    state.json, state/        resumable state of the run (mlal.state)
     eval/index.json           which arrays each round's .npz holds, with shapes
     eval/round_000.npz        the arrays below
+    checkpoints/              each round's model (--save_checkpoints) and Trainer checkpoints inside a round
+    final_model/, hub/, figures/   written for --push_to_hub (mlal.hub)
+
+Format versions: 1 had no version field; 2 wrote ``"schema_version": 2``; 3 writes ``"format_version": 3``
+(same content). Readers accept every version up to :data:`FORMAT_VERSION` and refuse newer ones with
+:func:`check_format_version` (a file written by a newer mlal).
 
 Arrays of ``eval/round_XXX.npz`` (ids are row numbers of the train split; ``*_original_ids`` are the
 dataset's own ids of the same rows; targets are multi-hot uint8 of shape (n, n_labels))::
@@ -22,12 +32,20 @@ dataset's own ids of the same rows; targets are multi-hot uint8 of shape (n, n_l
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+FORMAT_VERSION = 3
+FORMAT_KEY = "format_version"  # the key of FORMAT_VERSION in statistics.json
+SCHEMA_VERSION = FORMAT_VERSION  # former name
 STATISTICS = "statistics.json"
 METRICS_CSV = "metrics.csv"
 REQUIREMENTS = "requirements-frozen.txt"
+STATE = "state.json"
+STATE_DIR = "state"
 EVAL_DIR = "eval"
 EVAL_INDEX = "index.json"
+CHECKPOINTS_DIR = "checkpoints"
+FINAL_MODEL_DIR = "final_model"
+HUB_DIR = "hub"
+FIGURES_DIR = "figures"
 
 # Options that do not change what a run computes: ignored when matching a rerun to its run folder (mlal.state)
 # and when grouping runs in the gallery (plotting.groups), which also ignores the seed.
@@ -45,6 +63,26 @@ HEADLINE_METRICS = ("micro_f1", "macro_f1", "samples_f1", "micro_precision", "mi
                     "subset_accuracy", "mean_average_precision", "micro_average_precision")
 EVALUATIONS = ("test", "test_at_tuned_threshold", "test_at_per_class_thresholds", "validation")
 PHASES = ("train", "evaluate", "pool_scoring", "acquisition")
+
+
+class RunFormatError(ValueError):
+    """A run folder written in a format this version cannot read."""
+
+
+def format_version(statistics: dict) -> int:
+    """The format version of a statistics.json document (2 was written as schema_version; 1 had none)."""
+    return int(statistics.get(FORMAT_KEY, statistics.get("schema_version", 1)))
+
+
+def check_format_version(statistics: dict, source: object = STATISTICS) -> int:
+    """The document's format version; :class:`RunFormatError` when it is newer than :data:`FORMAT_VERSION`."""
+    version = format_version(statistics)
+    if version > FORMAT_VERSION:
+        raise RunFormatError(
+            f"{source} is in run format {version}, newer than this mlal reads (format {FORMAT_VERSION}); "
+            "update mlal (git pull, or pip install -U) to read it"
+        )
+    return version
 
 
 def round_file(round_number: int) -> str:

@@ -24,11 +24,10 @@ import numpy as np
 from .distributed import is_main_process
 from .errors import UsageError
 from .results import atomic_write_bytes, atomic_write_npz
-from .run_format import NON_SEMANTIC
+from .run_format import NON_SEMANTIC, STATE, STATE_DIR
 
 SCHEMA = "mlal-run-state"
 VERSION = 1
-STATE = "state.json"
 
 
 def semantic_config(config: dict[str, Any]) -> dict[str, Any]:
@@ -66,7 +65,7 @@ class RunState:
     def __init__(self, run_dir: Path):
         self.run_dir = Path(run_dir)
         self.path = self.run_dir / STATE
-        self.phase_dir = self.run_dir / "state"
+        self.phase_dir = self.run_dir / STATE_DIR
         self.data: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ state.json

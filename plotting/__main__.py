@@ -17,6 +17,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target_f1", type=float, default=0.5, help="Target micro-F1 for 'labels needed' in the table.")
     args = parser.parse_args(argv)
 
+    from mlal.run_format import RunFormatError
+
     from .gallery import make_gallery
     from .runs import find_runs
 
@@ -25,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
         runs = find_runs(args.runs)
     except FileNotFoundError as exc:
         print(f"error: {exc}; pass run folders (holding statistics.json) or a folder above them", file=sys.stderr)
+        return 2
+    except RunFormatError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     if not runs:
         print(f"error: no finished round under {' '.join(args.runs)}; run run_active_learning.py first", file=sys.stderr)

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from mlal.run_format import EVAL_DIR, STATISTICS, round_file  # names only: no model, no loop
+from mlal.run_format import EVAL_DIR, STATISTICS, check_format_version, round_file  # names only: no model, no loop
 
 
 @dataclass
@@ -55,7 +55,11 @@ class Run:
 
 
 def find_runs(paths: list[str | Path]) -> list[Run]:
-    """Every run folder (one holding statistics.json with at least one round) at or below ``paths``."""
+    """Every run folder (one holding statistics.json with at least one round) at or below ``paths``.
+
+    Files of every format version up to ``mlal.run_format.FORMAT_VERSION`` are read; a newer one raises
+    ``RunFormatError`` (a ValueError) naming the file.
+    """
     found: dict[Path, Run] = {}
     for path in map(Path, paths):
         if not path.exists():
@@ -63,6 +67,7 @@ def find_runs(paths: list[str | Path]) -> list[Run]:
         candidates = [path / STATISTICS] if (path / STATISTICS).is_file() else sorted(path.rglob(STATISTICS))
         for stats_file in candidates:
             statistics = json.loads(stats_file.read_text())
+            check_format_version(statistics, stats_file)
             if statistics.get("rounds"):
                 found[stats_file.parent.resolve()] = Run(stats_file.parent, statistics)
     return list(found.values())

@@ -16,6 +16,7 @@ import pytest
 
 from conftest import ROOT, tiny_run_options
 from mlal.config import make_config, options_to_argv
+from mlal.run_format import EVAL_DIR, round_file
 from run_active_learning import main
 
 LABELS = ["sports", "politics", "technology", "health", "finance"]
@@ -71,7 +72,7 @@ def synthetic(tiny_bert_dir, tmp_path_factory):
     names = data.label_names
     assert names == LABELS
     truth = {str(row): [names[j] for j in np.flatnonzero(targets[row])] for row in range(len(targets))}
-    initial = np.load(folder / "run" / "eval" / "round_000.npz")["labeled_ids"]
+    initial = np.load(folder / "run" / EVAL_DIR / round_file(0))["labeled_ids"]
     return {"texts": list(data.splits["train"]["text"]), "truth": truth, "statistics": statistics,
             "initial": sorted(str(i) for i in initial)}
 
@@ -208,3 +209,13 @@ def test_trained_model_queries_without_training(exported, synthetic, tmp_path, c
     assert "no training" in out and "training on" not in out
     assert len(_batch_ids(other / "proj", 0)) == 4
     assert json.loads((other / "proj" / "round_0" / "to_label.jsonl").read_text().splitlines()[0])["probabilities"]
+
+
+def test_saved_options_are_merged_by_the_option_parser_and_never_keep_a_token():
+    from mlal.annotate.cli import _options
+
+    saved = ["--strategy", "beal", "--hub_token", "hf_saved", "--query_size=7", "--no_dataloader_pin_memory"]
+    merged = _options(saved, ["--strategy", "entropy", "--hub-token=hf_given", "--rounds", "4"])
+    assert merged == ["--strategy", "entropy", "--query_size", "7", "--dataloader_pin_memory", "false",
+                      "--rounds", "4"]
+    assert _options([], ["--hub_token", "hf_new", "--seed", "3"]) == ["--seed", "3"]  # a new project saves none

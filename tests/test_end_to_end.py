@@ -6,6 +6,7 @@ from conftest import tiny_run_options
 
 from mlal.acquisition import STRATEGIES
 from mlal import make_config, run_experiment
+from mlal.run_format import EVAL_DIR, round_file
 
 
 @pytest.mark.parametrize("strategy", list(STRATEGIES))
@@ -18,7 +19,7 @@ def test_each_strategy_runs_one_round_of_the_demo_config(strategy, tiny_bert_dir
     stats = run_experiment(config, log=lambda s: None)
     first, second = stats["rounds"]
     assert len(first["selected_ids"]) == 60 and len(set(first["selected_ids"])) == 60
-    labeled = np.load(tmp_path / strategy / "eval" / "round_000.npz")["labeled_ids"]
+    labeled = np.load(tmp_path / strategy / EVAL_DIR / round_file(0))["labeled_ids"]
     assert not set(first["selected_ids"]) & set(labeled.tolist())
     assert second["labeled_count"] == 120
 

@@ -11,6 +11,7 @@ import pytest
 from conftest import ROOT, tiny_run_argv
 
 from mlal.redact import REDACTED, redact, redact_argv
+from mlal.run_format import STATISTICS
 
 sys.path.insert(0, str(ROOT))
 import run_active_learning  # noqa: E402
@@ -57,14 +58,14 @@ def test_token_is_in_no_file_of_the_run_and_nothing_uploaded(tiny_bert_dir, tmp_
     monkeypatch.setattr(sys, "argv", ["run_active_learning.py", *argv])  # what provenance records
     assert run_active_learning.main(argv) == 0
     out = capsys.readouterr()
-    assert {"statistics.json", "README.md", "config.json", "model.safetensors"} <= set(uploaded)
+    assert {STATISTICS, "README.md", "config.json", "model.safetensors"} <= set(uploaded)
     files = {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()}
     assert len(files) > 10
     for secret in (FAKE_TOKEN, OTHER_TOKEN):
         assert secret not in out.out + out.err
         assert not [p for p, data in files.items() if secret.encode() in data]
         assert not [name for name, data in uploaded.items() if secret.encode() in data]
-    statistics = (run_dir / "statistics.json").read_text()
+    statistics = (run_dir / STATISTICS).read_text()
     assert f'"--hub_token",\n      "{REDACTED}"' in statistics  # the argv is kept, the value masked
 
 
@@ -146,13 +147,13 @@ def test_overwrite_replaces_the_run_and_keeps_other_files(tiny_bert_dir, finishe
     (folder / "notes.txt").write_text("my notes on this run")
     (folder / "analysis").mkdir()
     (folder / "analysis" / "plot.py").write_text("print(1)")
-    old = json.loads((folder / "statistics.json").read_text())
+    old = json.loads((folder / STATISTICS).read_text())
     stats = _run(tiny_bert_dir, folder, strategy="random", overwrite=True)
     assert stats["config"]["active_learning"]["strategy"] == "random"
     assert old["config"]["active_learning"]["strategy"] == "entropy"
     assert (folder / "notes.txt").read_text() == "my notes on this run"
     assert (folder / "analysis" / "plot.py").read_text() == "print(1)"
-    assert json.loads((folder / "statistics.json").read_text())["start_time"] >= old["start_time"]
+    assert json.loads((folder / STATISTICS).read_text())["start_time"] >= old["start_time"]
 
 
 def test_run_beside_unrelated_file_resumes_without_overwrite(tiny_bert_dir, finished_run, tmp_path):
@@ -273,7 +274,7 @@ def test_full_disk_mid_run_keeps_the_last_commit_and_says_so(tiny_bert_dir, tmp_
     monkeypatch.setattr(mlal.state, "atomic_write_bytes", real)
     assert run_active_learning.main(argv) == 0
     assert "resuming" in capsys.readouterr().out
-    assert [r["labeled_count"] for r in json.loads((folder / "statistics.json").read_text())["rounds"]] == [20, 30]
+    assert [r["labeled_count"] for r in json.loads((folder / STATISTICS).read_text())["rounds"]] == [20, 30]
 
 
 # ---------------------------------------------------------------- 5. one run per folder

@@ -6,7 +6,9 @@ import sys
 
 import numpy as np
 import pytest
+
 from conftest import ROOT
+from mlal.run_format import STATISTICS
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import label_efficiency as le  # noqa: E402
@@ -36,7 +38,7 @@ def _write_run(folder, strategy, seed, maps):
                "pool_scoring": 2.0, "acquisition": 0.1}} for i, m in enumerate(maps)]
     folder.mkdir(parents=True)
     config = {"active_learning": {"strategy": strategy}}
-    (folder / "statistics.json").write_text(json.dumps({"config": config, "seed": seed, "label_names": ["a"],
+    (folder / STATISTICS).write_text(json.dumps({"config": config, "seed": seed, "label_names": ["a"],
                                                         "rounds": rounds}))
 
 

@@ -12,7 +12,7 @@ from conftest import ROOT, tiny_run_argv, tiny_run_options
 from mlal import make_config, run_experiment
 from mlal.data import load_multilabel_data
 from mlal.errors import UsageError
-from mlal.run_format import METRICS_CSV, SCHEMA_VERSION, round_file
+from mlal.run_format import EVAL_DIR, EVAL_INDEX, FORMAT_VERSION, METRICS_CSV, REQUIREMENTS, STATISTICS, round_file
 
 
 def _run(tiny_bert_dir, output_dir, **overrides):
@@ -22,7 +22,7 @@ def _run(tiny_bert_dir, output_dir, **overrides):
 def test_end_to_end_writes_everything(tiny_bert_dir, tmp_path):
     stats = _run(tiny_bert_dir, tmp_path / "run", rounds=3, strategy="entropy")
     assert [r["labeled_count"] for r in stats["rounds"]] == [20, 30, 40]
-    on_disk = json.loads((tmp_path / "run" / "statistics.json").read_text())
+    on_disk = json.loads((tmp_path / "run" / STATISTICS).read_text())
     assert on_disk["rounds"] == json.loads(json.dumps(stats["rounds"]))
     assert on_disk["config"]["active_learning"]["strategy"] == "entropy"
     assert on_disk["provenance"]["packages"]["torch"]
@@ -32,15 +32,15 @@ def test_end_to_end_writes_everything(tiny_bert_dir, tmp_path):
         assert 0 <= first["test"][key] <= 1
     assert set(first["seconds"]) == {"train", "evaluate", "pool_scoring", "acquisition"}
     assert len(first["selected_ids"]) == 10 and on_disk["rounds"][-1]["selected_ids"] == []
-    assert (tmp_path / "run" / "requirements-frozen.txt").read_text().count("==") > 5
-    index = json.loads((tmp_path / "run" / "eval" / "index.json").read_text())
-    arrays = np.load(tmp_path / "run" / "eval" / index["rounds"]["0"]["file"])
+    assert (tmp_path / "run" / REQUIREMENTS).read_text().count("==") > 5
+    index = json.loads((tmp_path / "run" / EVAL_DIR / EVAL_INDEX).read_text())
+    arrays = np.load(tmp_path / "run" / EVAL_DIR / index["rounds"]["0"]["file"])
     assert arrays["test_probs"].shape == arrays["test_targets"].shape
     assert arrays["label_names"].tolist() == on_disk["label_names"]
     assert arrays["selected_ids"].tolist() == first["selected_ids"]
     assert len(arrays["selected_scores"]) == 10
     # Selected ids are new each round and never already labeled.
-    labeled_1 = np.load(tmp_path / "run" / "eval" / "round_001.npz")["labeled_ids"]
+    labeled_1 = np.load(tmp_path / "run" / EVAL_DIR / round_file(1))["labeled_ids"]
     assert set(first["selected_ids"]) <= set(labeled_1.tolist())
     assert not set(first["selected_ids"]) & set(arrays["labeled_ids"].tolist())
 
@@ -48,13 +48,13 @@ def test_end_to_end_writes_everything(tiny_bert_dir, tmp_path):
 def test_run_folder_records_what_each_round_bought(tiny_bert_dir, tmp_path):
     stats = _run(tiny_bert_dir, tmp_path / "run", rounds=3, strategy="entropy", pool_subsample=40)
     run = tmp_path / "run"
-    assert json.loads((run / "statistics.json").read_text())["schema_version"] == SCHEMA_VERSION
+    assert json.loads((run / STATISTICS).read_text())["format_version"] == FORMAT_VERSION == 3
     train = make_config(**tiny_run_options(tiny_bert_dir, run))
     data = load_multilabel_data(train.data, train.data.dataset_seed)
     targets, original_ids = data.targets("train"), data.original_ids("train")
     assert sorted(original_ids.tolist()) != [str(i) for i in range(len(original_ids))]  # carving moved rows
     for record in stats["rounds"][:-1]:
-        arrays = np.load(run / "eval" / round_file(record["round"]))
+        arrays = np.load(run / EVAL_DIR / round_file(record["round"]))
         assert arrays["selected_original_ids"].tolist() == record["selected_original_ids"]
         assert arrays["selected_original_ids"].tolist() == original_ids[record["selected_ids"]].tolist()
         assert arrays["pool_original_ids"].tolist() == original_ids[arrays["pool_ids"]].tolist()
@@ -78,7 +78,7 @@ def test_run_folder_records_what_each_round_bought(tiny_bert_dir, tmp_path):
 
 def test_diversity_strategy_scores_are_nan_and_flagged_not_made_up(tiny_bert_dir, tmp_path):
     stats = _run(tiny_bert_dir, tmp_path / "run", strategy="coreset", pool_subsample=40)
-    arrays = np.load(tmp_path / "run" / "eval" / round_file(0))
+    arrays = np.load(tmp_path / "run" / EVAL_DIR / round_file(0))
     assert stats["rounds"][0]["pool_scores_recorded"] is False and not bool(arrays["pool_scores_recorded"])
     assert len(arrays["pool_scores"]) == 40 and np.isnan(arrays["pool_scores"]).all()
 

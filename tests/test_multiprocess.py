@@ -8,7 +8,9 @@ import sys
 
 import numpy as np
 import pytest
+
 from conftest import ROOT, tiny_run_argv
+from mlal.run_format import EVAL_DIR, STATISTICS, round_file
 
 
 def _free_port() -> int:
@@ -58,8 +60,8 @@ def test_two_processes_match_one(launcher, tiny_bert_dir, tmp_path):
         env={**os.environ, "MLAL_LAG": "before_reading_phase_files:1:2"},
     )
     assert two.returncode == 0, _errors(two.stderr)
-    a = json.loads((tmp_path / "one" / "statistics.json").read_text())["rounds"]
-    b = json.loads((tmp_path / "two" / "statistics.json").read_text())["rounds"]
+    a = json.loads((tmp_path / "one" / STATISTICS).read_text())["rounds"]
+    b = json.loads((tmp_path / "two" / STATISTICS).read_text())["rounds"]
     # Same examples selected; their order within a batch may swap where two scores tie to float precision.
     assert [sorted(r["selected_ids"]) for r in a] == [sorted(r["selected_ids"]) for r in b]
     assert [r["pool_scored"] for r in a[:-1]] == [41, 41]
@@ -73,8 +75,8 @@ def test_two_processes_match_one(launcher, tiny_bert_dir, tmp_path):
         # all-reduce) reorder near-ties and move mAP by ~1e-3; the probabilities themselves must agree.
         assert rb["test"]["mean_average_precision"] == pytest.approx(ra["test"]["mean_average_precision"], abs=5e-3)
     for r in range(len(a)):
-        one_probs = np.load(tmp_path / "one" / "eval" / f"round_{r:03d}.npz")["test_probs"]
-        two_probs = np.load(tmp_path / "two" / "eval" / f"round_{r:03d}.npz")["test_probs"]
+        one_probs = np.load(tmp_path / "one" / EVAL_DIR / round_file(r))["test_probs"]
+        two_probs = np.load(tmp_path / "two" / EVAL_DIR / round_file(r))["test_probs"]
         np.testing.assert_allclose(two_probs, one_probs, atol=1e-6)
     assert two.stdout.count("results:") == 1  # only the main process prints and writes
-    assert json.loads((tmp_path / "two" / "statistics.json").read_text())["processes"] == 2
+    assert json.loads((tmp_path / "two" / STATISTICS).read_text())["processes"] == 2

@@ -3,7 +3,9 @@
 import os
 
 import pytest
+
 from conftest import ROOT
+from mlal.run_format import STATISTICS
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
@@ -19,4 +21,4 @@ def test_notebook_executes_and_displays_figures(tmp_path, monkeypatch):
     images = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.get("outputs", [])
               if "image/png" in o.get("data", {})]
     assert len(images) == 10  # 8 per-run figures (2 of them AL figures) + learning and training curves
-    assert (tmp_path / "nb-run" / "statistics.json").is_file()
+    assert (tmp_path / "nb-run" / STATISTICS).is_file()

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from conftest import ROOT, tiny_run_options
 
+from mlal.run_format import EVAL_DIR, STATISTICS, round_file
 from mlal import plotting
 from mlal.metrics import threshold_sweep
 from mlal.plotting import find_runs
@@ -37,8 +38,8 @@ def fake_run(folder, strategy, seed, f1s, counts=(10, 20, 30), n_labels=3, datas
         y = (rng.random((40, n_labels)) < 0.3).astype(np.float32)
         p = np.clip(y * 0.6 + rng.random(y.shape) * 0.4, 0, 1).astype(np.float32)
         scores = -pool.astype(float) if pool_scores_recorded else np.full(len(pool), np.nan)
-        (folder / "eval").mkdir(parents=True, exist_ok=True)
-        np.savez(folder / "eval" / f"round_{r:03d}.npz", test_probs=p, test_targets=y, validation_probs=p,
+        (folder / EVAL_DIR).mkdir(parents=True, exist_ok=True)
+        np.savez(folder / EVAL_DIR / round_file(r), test_probs=p, test_targets=y, validation_probs=p,
                  validation_targets=y, label_names=np.array([f"l{j}" for j in range(n_labels)]),
                  labeled_ids=labeled, labeled_targets=train_y[labeled], selected_ids=selected,
                  selected_targets=train_y[selected], selected_scores=np.zeros(len(selected)), pool_ids=pool,
@@ -46,7 +47,7 @@ def fake_run(folder, strategy, seed, f1s, counts=(10, 20, 30), n_labels=3, datas
     config = {"active_learning": {"strategy": strategy, "query_size": query_size, "output_dir": str(folder)},
               "data": {"dataset": dataset}, "training": {"seed": seed, "output_dir": str(folder)}}
     stats = {"config": config, "seed": seed, "label_names": [f"l{j}" for j in range(n_labels)], "rounds": rounds}
-    (folder / "statistics.json").write_text(json.dumps(stats))
+    (folder / STATISTICS).write_text(json.dumps(stats))
 
 
 @pytest.fixture

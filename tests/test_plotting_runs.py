@@ -10,6 +10,7 @@ from test_plotting import fake_run
 
 from mlal import plotting
 from mlal.plotting import find_runs
+from mlal.run_format import FORMAT_VERSION, STATISTICS, RunFormatError
 
 
 def test_runs_differing_in_query_size_are_never_averaged_or_overwritten(tmp_path):
@@ -96,3 +97,29 @@ def test_batch_overlap_is_jaccard_per_seed(tmp_path):
     assert overlap == {("entropy", "random"): {1: [pytest.approx(2 / 6), 1.0]}}
     fig = plotting.batch_overlap_figure(find_runs([tmp_path]))
     assert np.allclose(next(l for l in fig.axes[0].lines if l.get_gid() == "seed1").get_ydata(), [2 / 6, 1.0])
+
+
+def _set_format(folder, **keys):
+    import json
+
+    statistics = json.loads((folder / STATISTICS).read_text())
+    statistics.pop("format_version", None)
+    statistics.update(keys)
+    (folder / STATISTICS).write_text(json.dumps(statistics))
+
+
+def test_older_format_versions_are_read_and_a_newer_one_is_refused_clearly(tmp_path, capsys):
+    from mlal.plotting.__main__ import main
+
+    for name, keys in (("v1", {}), ("v2", {"schema_version": 2}), ("now", {"format_version": FORMAT_VERSION})):
+        fake_run(tmp_path / name, "entropy", 1, [0.2, 0.3])
+        _set_format(tmp_path / name, **keys)
+    assert sorted(run.path.name for run in find_runs([tmp_path])) == ["now", "v1", "v2"]
+    fake_run(tmp_path / "future", "entropy", 2, [0.2, 0.3])
+    _set_format(tmp_path / "future", format_version=FORMAT_VERSION + 1)
+    with pytest.raises(RunFormatError, match=f"future/{STATISTICS} is in run format {FORMAT_VERSION + 1}, newer than"):
+        find_runs([tmp_path])
+    assert main(["--runs", str(tmp_path / "future"), "--outdir", str(tmp_path / "out")]) == 2
+    errors = capsys.readouterr().err.splitlines()
+    assert len(errors) == 1 and errors[0].startswith("error: ") and "update mlal" in errors[0]
+    assert not (tmp_path / "out").exists()

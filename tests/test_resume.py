@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from conftest import ROOT, tiny_run_argv
 
-from mlal.run_format import EVAL_DIR, METRICS_CSV, round_file
+from mlal.run_format import EVAL_DIR, METRICS_CSV, STATISTICS, round_file
 
 METRIC_KEYS = ("test", "validation", "test_at_tuned_threshold")
 
@@ -27,7 +27,7 @@ def _cli(args, fault=None, **popen):
 
 
 def _rounds(output_dir):
-    return json.loads((output_dir / "statistics.json").read_text())["rounds"]
+    return json.loads((output_dir / STATISTICS).read_text())["rounds"]
 
 
 def assert_same_run(a, b, check_loss=True):
@@ -165,7 +165,7 @@ def test_sweep_interrupted_in_its_second_run(tiny_bert_dir, tmp_path):
     assert _cli(sweep_args(tmp_path / "reference")).returncode == 0
     killed = _cli(sweep_args(tmp_path / "sweep"), fault="after_acquisition:0:entropy")
     assert killed.returncode == -signal.SIGKILL
-    assert (tmp_path / "sweep" / "random" / "seed7" / "statistics.json").is_file()
+    assert (tmp_path / "sweep" / "random" / "seed7" / STATISTICS).is_file()
     resumed = _cli(sweep_args(tmp_path / "sweep"))
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert "already finished" in resumed.stdout and "resuming" in resumed.stdout

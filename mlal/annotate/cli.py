@@ -89,19 +89,13 @@ def _create(project: Project, args, config, log) -> None:
     log(f"created project {project.folder}: {len(ids)} examples, {len(label_names)} labels, {len(labels)} labeled")
 
 
-def _options(project: Project, rest: list[str]) -> list[str]:
-    """Saved options plus this command's (later ones win), without secrets."""
-    tokens = [*project.data.get("options", []), *rest]
-    clean, skip = [], False
-    for token in tokens:
-        if skip:
-            skip = False
-            continue
-        if token.split("=", 1)[0].endswith("token"):
-            skip = "=" not in token
-            continue
-        clean.append(token)
-    return clean
+def _options(saved: list[str], given: list[str]) -> list[str]:
+    """The project's saved options overridden by this command's, without secrets (``*token`` keys), as
+    command-line tokens. Both are read by the one option parser (mlal.command_line.read_options)."""
+    from ..command_line import options_to_argv, read_options
+
+    values = {**read_options(saved), **read_options(given)}
+    return options_to_argv({key: value for key, value in values.items() if not key.endswith("token")})
 
 
 def run_annotate(argv: list[str], log=print) -> int:
@@ -129,7 +123,7 @@ def run_annotate(argv: list[str], log=print) -> int:
             if args.unlabeled or args.labeled or args.label_names:
                 raise UsageError(f"{project.folder} already holds a project; drop --unlabeled/--labeled/--label_names "
                                  "(its corpus and labels are saved in it) or choose a new --project_dir")
-        options = _options(project, rest) if not creating else rest
+        options = _options(project.data.get("options", []) if not creating else [], rest)
         config = parse_config(options)  # all options checked before anything is written
         strategy = _check(config)
         if args.import_file:
