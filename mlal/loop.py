@@ -19,6 +19,7 @@ from transformers import set_seed
 from mlal.acquisition import AcquisitionInput, AcquisitionInputError, Needs, get_strategy
 
 from .config import ExperimentConfig
+from .console import TABLE_HEADER, quiet_library_progress_bars, table_row, trainer_log_path  # noqa: F401
 from .data import MultiLabelData, load_multilabel_data
 from .errors import UsageError
 from .inference import predict_outputs
@@ -35,20 +36,10 @@ from .state import RunState, arrays_to_outputs, config_differences, config_hash,
 from .options import candidate_ids, validate_options
 from .sampling import initial_labeled_ids, subsample_ids
 from .stopping import advice_line, stopping_advice
+from .trackers import open_trackers
 from .training import fine_tune, positive_weights
 
 logger = logging.getLogger(__name__)
-
-TABLE_HEADER = f"{'round':>5} {'labeled':>8} {'micro-F1':>9} {'macro-F1':>9} {'mAP':>7} {'tuned-F1':>9} {'seconds':>8}"
-
-
-def table_row(record: dict) -> str:
-    test, tuned = record["test"], record["test_at_tuned_threshold"]
-    return (
-        f"{record['round']:>5} {record['labeled_count']:>8} {test['micro_f1']:>9.4f} {test['macro_f1']:>9.4f} "
-        f"{test['mean_average_precision']:>7.4f} {tuned['micro_f1']:>9.4f} {sum(record['seconds'].values()):>8.1f}"
-    )
-
 
 def autocast_dtype(training_args):
     """The pool-scoring autocast dtype matching Trainer's mixed precision (--bf16 / --fp16), or None."""
@@ -106,7 +97,8 @@ def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print)
     is locked while the run writes it (:mod:`mlal.lock`); a write that fails (full disk, read-only) ends
     in one line, the last committed state intact.
     """
-    held: dict = {"lock": None, "output_dir": None}
+    held: dict = {"lock": None, "output_dir": None, "trackers": None}
+    quiet_library_progress_bars()  # the run draws one bar per phase, on a terminal only (mlal.console)
     try:
         return _run_experiment(config, log, held)
     except UsageError:
@@ -117,6 +109,8 @@ def run_experiment(config: ExperimentConfig, log: Callable[[str], None] = print)
             raise
         raise failure from None
     finally:
+        if held["trackers"] is not None:
+            held["trackers"].close()
         if held["lock"] is not None:
             held["lock"].release()
 
@@ -169,6 +163,7 @@ def _run_experiment(config: ExperimentConfig, log: Callable[[str], None], held: 
     recorder = RunRecorder(output_dir, config_dict, seed)
     recorder.statistics["output_dir"] = str(output_dir)
     recorder.statistics["processes"] = world_size()
+    held["trackers"] = open_trackers(training_args, output_dir, config_dict, is_main_process())  # --report_to
     if state is None:
         if al.overwrite and is_main_process() and holds_run(output_dir):
             removed = remove_run(output_dir)  # only what runs write; other files stay
@@ -225,7 +220,7 @@ def _run_experiment(config: ExperimentConfig, log: Callable[[str], None], held: 
         while state.data["round"] < al.rounds:
             model = _run_round(
                 config, state, commit, recorder, strategy, model, model_config, tokenizer, tokenized, train_targets,
-                targets, candidates, data, budget, scoring, seed, output_dir, log,
+                targets, candidates, data, budget, scoring, seed, output_dir, log, trackers=held["trackers"],
             )
             if state.data.pop("stop", False):
                 log("stopping early: the label budget is spent or the pool is empty")
@@ -247,7 +242,7 @@ def _run_experiment(config: ExperimentConfig, log: Callable[[str], None], held: 
 
 
 def _run_round(config, state, commit, recorder, strategy, model, model_config, tokenizer, tokenized, train_targets,
-               targets, candidates, data, budget, scoring, seed, output_dir, log):
+               targets, candidates, data, budget, scoring, seed, output_dir, log, trackers=None):
     """Advance the current round phase by phase, committing the state after each; return the model."""
     label_names, original_ids = data.label_names, data.original_ids("train")
     al, training_args = config.al, config.training
@@ -264,7 +259,8 @@ def _run_round(config, state, commit, recorder, strategy, model, model_config, t
         pos_weight = positive_weights(train_targets[labeled], al.pos_weight_max) if al.loss == "weighted_bce" else None
         fit = fine_tune(model, tokenized["train"].select(labeled), tokenizer, training_args, pos_weight,
                         checkpoint_dir=state.phase_dir / "trainer", eval_dataset=tokenized["validation"],
-                        early_stopping_patience=al.early_stopping_patience)
+                        early_stopping_patience=al.early_stopping_patience,
+                        log_file=trainer_log_path(output_dir, round_index), description=f"round {round_index} train")
         state.save_model(model, round_index)
         partial = {"seconds": {"train": fit.pop("seconds")}, "fit": fit}
         commit(phase="trained", partial=partial)
@@ -369,6 +365,8 @@ def _run_round(config, state, commit, recorder, strategy, model, model_config, t
            labeled_ids=np.sort(np.concatenate([labeled, selected_ids])).tolist())
     log(table_row(record))
     log(advice_line(record["stopping"]))
+    if trackers is not None:
+        trackers.log_round(record)
     maybe_fail("after_acquisition")
     return model
 

@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 # Everything a run (and --push_to_hub) writes in its folder; --overwrite removes these and nothing else.
 RUN_FILES = (STATE, STATISTICS, METRICS_CSV, REQUIREMENTS, LOCK_NAME)
-RUN_DIRS = ("state", EVAL_DIR, "checkpoints", "final_model", "hub", "figures")
+RUN_DIRS = ("state", EVAL_DIR, "checkpoints", "final_model", "hub", "figures", "logs")
 RUN_ENTRIES = RUN_FILES + RUN_DIRS
 # What a run writes before its first state: a folder holding only these is an unstarted run, not user files.
 START_ENTRIES = (REQUIREMENTS, LOCK_NAME)
