@@ -163,7 +163,6 @@ def _run_experiment(config: ExperimentConfig, log: Callable[[str], None], held: 
     recorder = RunRecorder(output_dir, config_dict, seed)
     recorder.statistics["output_dir"] = str(output_dir)
     recorder.statistics["processes"] = world_size()
-    held["trackers"] = open_trackers(training_args, output_dir, config_dict, is_main_process())  # --report_to
     if state is None:
         if al.overwrite and is_main_process() and holds_run(output_dir):
             removed = remove_run(output_dir)  # only what runs write; other files stay
@@ -186,6 +185,8 @@ def _run_experiment(config: ExperimentConfig, log: Callable[[str], None], held: 
         recorder.statistics.setdefault("resumed_at", []).append(now_iso())
         recorder.eval_index = state.data["eval_index"]
         log(f"resuming {output_dir} at round {state.data['round']}, phase {state.data['phase']}")
+    # --report_to; opened after --overwrite cleared logs/ (TensorBoard writes there)
+    held["trackers"] = open_trackers(training_args, output_dir, config_dict, is_main_process())
 
     def commit(**changes) -> None:
         state.data.update(changes, statistics=recorder.statistics, eval_index=recorder.eval_index)
