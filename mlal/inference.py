@@ -196,7 +196,8 @@ def predict_outputs(
         replay_lower_layers(model, partial) as replayer,
     ):
         batches = list(_batches(columns, batch_size))
-        for batch_index, (positions, batch) in enumerate(tqdm(batches, desc=description, leave=False, disable=not progress)):
+        bar = tqdm(batches, desc=description, leave=False, disable=None if progress else True)  # None: on a TTY only
+        for batch_index, (positions, batch) in enumerate(bar):
             if batch_index % world != my_rank:  # another process scores this batch
                 continue
             mine.append(positions)

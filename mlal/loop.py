@@ -17,6 +17,7 @@ import numpy as np
 from mlal.acquisition import get_strategy
 
 from .config import ExperimentConfig
+from .console import quiet_library_progress_bars
 from .data import MultiLabelData, load_multilabel_data
 from .errors import UsageError
 from .given import GivenInputs, resolve_inputs, with_in_memory_name
@@ -32,6 +33,7 @@ from .run_format import STATISTICS
 from .state import RunState, config_differences, config_hash
 from .options import candidate_ids, validate_options
 from .sampling import initial_labeled_ids
+from .trackers import open_trackers
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +105,8 @@ def run_experiment(
     """
     config, given = resolve_inputs(config, options, dataset=dataset, model=model, model_init=model_init,
                                    tokenizer=tokenizer, oracle=oracle)
-    held: dict = {"lock": None, "output_dir": None}
+    held: dict = {"lock": None, "output_dir": None, "trackers": None}
+    quiet_library_progress_bars()  # the run draws one bar per phase, on a terminal only (mlal.console)
     try:
         return _run_experiment(config, log, held, given)
     except UsageError:
@@ -114,6 +117,8 @@ def run_experiment(
             raise
         raise failure from None
     finally:
+        if held["trackers"] is not None:
+            held["trackers"].close()
         if held["lock"] is not None:
             held["lock"].release()
 
@@ -204,6 +209,8 @@ def _run_experiment(config: ExperimentConfig, log: Callable[[str], None], held: 
         recorder.eval_index = state.data["eval_index"]
         labels.restore(state.data.get("answers"), state.data["labeled_ids"])
         log(f"resuming {output_dir} at round {state.data['round']}, phase {state.data['phase']}")
+    # --report_to; opened after --overwrite cleared logs/ (TensorBoard writes there)
+    held["trackers"] = open_trackers(training_args, output_dir, config_dict, is_main_process())
 
     def commit(**changes) -> None:
         state.data.update(changes, statistics=recorder.statistics, eval_index=recorder.eval_index)
@@ -234,7 +241,7 @@ def _run_experiment(config: ExperimentConfig, log: Callable[[str], None], held: 
     ctx = RoundContext(
         config=config, state=state, commit=commit, recorder=recorder, strategy=strategy, tokenizer=tokenizer,
         tokenized=tokenized, labels=labels, models=models, targets=targets, candidates=candidates, data=data,
-        budget=budget, scoring=scoring, seed=seed, output_dir=output_dir, log=log,
+        budget=budget, scoring=scoring, seed=seed, output_dir=output_dir, log=log, trackers=held["trackers"],
     )
     if ctx.phase is not Phase.START or (config.model.continue_from_previous_round and state.model_dir):
         ctx.model = models.saved(str(state.model_dir))

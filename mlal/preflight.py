@@ -38,6 +38,9 @@ def check_training_arguments(args) -> None:
     for ok, message in _checks(args):
         if not ok:
             raise UsageError(f"invalid training option: {message}")
+    from .trackers import check_report_to
+
+    check_report_to(args)  # --report_to: a supported tracker whose package is installed
     import torch
     from transformers import Trainer, get_scheduler
 

@@ -19,6 +19,7 @@ from transformers import set_seed
 from mlal.acquisition import AcquisitionInput, AcquisitionInputError, Needs
 
 from .config import ExperimentConfig
+from .console import TABLE_HEADER, table_row, trainer_log_path  # noqa: F401  (the table lives in mlal.console)
 from .data import MultiLabelData
 from .distributed import broadcast, is_main_process
 from .errors import UsageError
@@ -50,17 +51,6 @@ class Phase(str, Enum):
         return format(self.value, spec)
 
 
-TABLE_HEADER = f"{'round':>5} {'labeled':>8} {'micro-F1':>9} {'macro-F1':>9} {'mAP':>7} {'tuned-F1':>9} {'seconds':>8}"
-
-
-def table_row(record: dict) -> str:
-    test, tuned = record["test"], record["test_at_tuned_threshold"]
-    return (
-        f"{record['round']:>5} {record['labeled_count']:>8} {test['micro_f1']:>9.4f} {test['macro_f1']:>9.4f} "
-        f"{test['mean_average_precision']:>7.4f} {tuned['micro_f1']:>9.4f} {sum(record['seconds'].values()):>8.1f}"
-    )
-
-
 @dataclass
 class RoundContext:
     """What every round of one run shares: the config, the run's state and outputs, the data and the model."""
@@ -83,6 +73,7 @@ class RoundContext:
     output_dir: Path
     log: Callable[[str], None]
     model: Any = None  # the current round's model (None before the first training)
+    trackers: Any = None  # --report_to trackers (mlal.trackers), None when there are none
 
     @property
     def round_index(self) -> int:
@@ -130,7 +121,8 @@ def train(ctx: RoundContext) -> None:
     pos_weight = positive_weights(ctx.labels.targets[labeled], al.pos_weight_max) if al.loss == "weighted_bce" else None
     fit = fine_tune(ctx.model, ctx.tokenized["train"].select(labeled), ctx.tokenizer, config.training, pos_weight,
                     checkpoint_dir=state.phase_dir / "trainer", eval_dataset=ctx.tokenized["validation"],
-                    early_stopping_patience=al.early_stopping_patience)
+                    early_stopping_patience=al.early_stopping_patience,
+                    log_file=trainer_log_path(ctx.output_dir, round_index), description=f"round {round_index} train")
     state.save_model(ctx.model, round_index)
     ctx.commit(phase=Phase.TRAINED, partial={"seconds": {"train": fit.pop("seconds")}, "fit": fit})
     maybe_fail("after_train")
@@ -247,6 +239,8 @@ def acquire(ctx: RoundContext) -> None:
                labeled_ids=np.sort(np.concatenate([labeled, selected_ids])).tolist())
     ctx.log(table_row(record))
     ctx.log(advice_line(record["stopping"]))
+    if ctx.trackers is not None:
+        ctx.trackers.log_round(record)
     maybe_fail("after_acquisition")
 
 

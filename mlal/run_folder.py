@@ -21,7 +21,7 @@ from .distributed import broadcast, is_main_process
 from .errors import UsageError
 from .lock import LOCK_NAME, FolderLock, LockHeld, describe
 from .run_format import (
-    CHECKPOINTS_DIR, EVAL_DIR, FIGURES_DIR, FINAL_MODEL_DIR, HUB_DIR, METRICS_CSV, REQUIREMENTS, STATE, STATE_DIR,
+    CHECKPOINTS_DIR, EVAL_DIR, FIGURES_DIR, FINAL_MODEL_DIR, HUB_DIR, LOGS_DIR, METRICS_CSV, REQUIREMENTS, STATE, STATE_DIR,
     STATISTICS,
 )
 
@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 # Everything a run (and --push_to_hub) writes in its folder; --overwrite removes these and nothing else.
 RUN_FILES = (STATE, STATISTICS, METRICS_CSV, REQUIREMENTS, LOCK_NAME)
-RUN_DIRS = (STATE_DIR, EVAL_DIR, CHECKPOINTS_DIR, FINAL_MODEL_DIR, HUB_DIR, FIGURES_DIR)
+RUN_DIRS = (STATE_DIR, EVAL_DIR, CHECKPOINTS_DIR, FINAL_MODEL_DIR, HUB_DIR, FIGURES_DIR, LOGS_DIR)
 RUN_ENTRIES = RUN_FILES + RUN_DIRS
 # What a run writes before its first state: a folder holding only these is an unstarted run, not user files.
 START_ENTRIES = (REQUIREMENTS, LOCK_NAME)

@@ -46,6 +46,7 @@ CHECKPOINTS_DIR = "checkpoints"
 FINAL_MODEL_DIR = "final_model"
 HUB_DIR = "hub"
 FIGURES_DIR = "figures"
+LOGS_DIR = "logs"  # Trainer log history per round, tracker files (mlal.console, mlal.trackers)
 
 # Options that do not change what a run computes: ignored when matching a rerun to its run folder (mlal.state)
 # and when grouping runs in the gallery (plotting.groups), which also ignores the seed.

@@ -12,10 +12,14 @@ from typing import Any, Optional
 import numpy as np
 import torch
 from transformers import DataCollatorWithPadding, EarlyStoppingCallback, Trainer, TrainerCallback
+from transformers.trainer_callback import PrinterCallback, ProgressCallback
 from transformers.trainer_utils import get_last_checkpoint
 
+from .console import PhaseProgressBar, TrainerLogFile, echoes_trainer_logs, progress_disabled
 from .faults import maybe_fail
 from .metrics import mean_average_precision
+
+NOTEBOOK_BAR = "NotebookProgressCallback"  # Trainer's default in Jupyter, in place of ProgressCallback
 
 
 def positive_weights(targets: np.ndarray, max_weight: float) -> np.ndarray:
@@ -72,6 +76,8 @@ def fine_tune(
     checkpoint_dir: Optional[Path] = None,
     eval_dataset=None,
     early_stopping_patience: Optional[int] = None,
+    log_file: Optional[Path] = None,
+    description: str = "train",
 ) -> dict[str, Any]:
     """Train ``model`` in place on ``train_dataset``; return the loss history and seconds taken.
 
@@ -83,6 +89,11 @@ def fine_tune(
     --load_best_model_at_end --metric_for_best_model mean_average_precision`` keeps the best model of the
     round (Trainer's own mechanism, through a checkpoint written only when the metric improves), and
     ``early_stopping_patience`` adds Trainer's ``EarlyStoppingCallback``.
+
+    Trainer's log history (loss per epoch or step, validation metrics) is kept in ``log_file`` (JSONL) and
+    shown on stderr only with ``--log_level info``; its bars and printer give way to one bar labelled
+    ``description``, drawn only on a terminal (:mod:`mlal.console`). ``--report_to`` trackers get the
+    active-learning curve from the loop (:mod:`mlal.trackers`), not Trainer's per-round logs.
     """
     validate = validates_during_training(training_args)
     use_checkpoints = checkpoint_dir is not None and training_args.save_strategy != "no"  # a str enum
@@ -94,10 +105,14 @@ def fine_tune(
             output_dir=str(output_dir),
             save_strategy=training_args.save_strategy if use_checkpoints else "no",
             push_to_hub=False,  # the final model is pushed once, with a model card (mlal.hub)
+            report_to=[],  # trackers get the AL curve, one point per round (mlal.trackers)
             # pinned memory only helps (and only exists) with an accelerator
             dataloader_pin_memory=training_args.dataloader_pin_memory and torch.cuda.is_available(),
         )
-        callbacks: list[TrainerCallback] = [FaultInjectionCallback()]
+        callbacks: list[TrainerCallback] = [
+            FaultInjectionCallback(), PhaseProgressBar(description, progress_disabled(training_args.disable_tqdm))]
+        if log_file is not None:
+            callbacks.append(TrainerLogFile(log_file, echo=echoes_trainer_logs(training_args)))
         if validate and early_stopping_patience:
             callbacks.append(EarlyStoppingCallback(early_stopping_patience=early_stopping_patience))
         trainer = MultiLabelTrainer(
@@ -111,6 +126,9 @@ def fine_tune(
             pos_weight=None if pos_weight is None else torch.as_tensor(pos_weight),
             callbacks=callbacks,
         )
+        for callback in list(trainer.callback_handler.callbacks):  # log dicts on stdout, unlabelled bars
+            if isinstance(callback, (PrinterCallback, ProgressCallback)) or type(callback).__name__ == NOTEBOOK_BAR:
+                trainer.remove_callback(callback)
         start, cpu_start = time.perf_counter(), time.process_time()
         result = trainer.train(resume_from_checkpoint=resume)
         seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
