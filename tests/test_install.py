@@ -152,3 +152,16 @@ def test_config_resolution(tmp_path, monkeypatch):
     for value in ("sub/fast", "./fast_tuned", "nope.yaml", "fast.yml"):
         with pytest.raises(UsageError, match=f"config file {value} not found.*shipped config \\(demo, "):
             resolve_config_path(value)
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_an_installed_copy_never_records_the_commit_of_a_repository_around_it(tmp_path):
+    from mlal.results import git_state
+
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(tmp_path)]
+    assert _run([*git, "init", "-q"], cwd=tmp_path).returncode == 0
+    assert _run([*git, "commit", "-q", "--allow-empty", "-m", "a user's project"], cwd=tmp_path).returncode == 0
+    site = tmp_path / ".venv" / "lib" / "site-packages"  # a venv inside the user's repository
+    site.mkdir(parents=True)
+    assert git_state(site) == {"commit": None, "dirty": None}
+    assert git_state(tmp_path)["commit"]  # the repository itself (a clone) is recorded
