@@ -16,7 +16,7 @@ line; `--help` lists them all (Trainer's TrainingArguments included).
 
 import sys
 
-from mlal.cli import main, push_final_model  # noqa: F401  (push_final_model: kept importable from here)
+from mlal.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())
