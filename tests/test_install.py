@@ -3,7 +3,7 @@
 
 Installed, the strategies, figures and configs live inside the package (``mlal/acquisition``,
 ``mlal/plotting``, ``mlal/configs``); no generic top-level ``acquisition`` or ``plotting`` is installed.
-About 20 s on 2 busy CPU cores (three interpreter starts that import transformers).
+About 20 s of CPU (two interpreter starts import transformers); minutes of wall time on a loaded machine.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ SOURCES = ("pyproject.toml", "README.md", "LICENSE", "requirements.txt", "mlal",
 SHIPPED = sorted(p.stem for p in (ROOT / "configs").glob("*.yaml"))
 
 
-def _run(command: list[str], cwd: Path, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+def _run(command: list[str], cwd: Path, env: dict | None = None, timeout: int = 900) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
@@ -92,7 +92,7 @@ def test_the_wheel_holds_strategies_figures_and_configs_inside_mlal(wheel):
 
 
 def test_the_installed_package_runs_from_outside_the_clone(installed, outside):
-    listed = outside("-m", "mlal", "--list-strategies")
+    listed = outside("-m", "mlal", "--config", "fast_tuned", "--list-strategies")  # a shipped config by name
     assert listed.returncode == 0, listed.stderr[-2000:]
     assert {"random", "entropy", "beal"} <= {line.split()[0] for line in listed.stdout.splitlines() if line.strip()}
 
@@ -115,9 +115,7 @@ def test_the_installed_package_runs_from_outside_the_clone(installed, outside):
     assert not (installed / "acquisition").exists() and not (installed / "plotting").exists()
 
 
-def test_installed_config_names_resolve_and_an_unknown_one_lists_them(installed, outside):
-    ok = outside("-m", "mlal", "--config", "fast_tuned", "--list-strategies")
-    assert ok.returncode == 0, ok.stderr[-2000:]
+def test_the_console_script_lists_the_shipped_configs_for_an_unknown_name(installed, outside):
     # The console script pip wrote (bin/mlal) runs the same main.
     console = installed / "bin" / "mlal"
     assert console.is_file()
