@@ -72,7 +72,7 @@ class BADGE(Strategy):
         chosen, scores = [], []
         for step in range(k):
             if step == 0:
-                position, score = _pick(norms, available, tie_keys), None
+                position = _pick(norms, available, tie_keys)
             else:
                 # Exponential race: argmax log D^2 - log E, E ~ Exp(1) from the ids, samples proportional to D^2.
                 race = np.log(np.maximum(nearest, 1e-300)) - np.log(-np.log1p(-stable_random(ids, random_state + step)))

@@ -210,7 +210,6 @@ class CategoryVectorInconsistencyRanking(ScoringStrategy):
 
     def score(self, inputs: AcquisitionInput) -> np.ndarray:
         probs = np.asarray(inputs.pool.probs, dtype=np.float64)
-        n = len(probs)
         uncertainty = mean_rank_uncertainty(_margins(probs))  # all labels ranked in one pass
         patterns, inverse = unique_rows(probs > 0.5)
         labeled, labeled_inverse = unique_rows(inputs.labeled_targets > 0.5)

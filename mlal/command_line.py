@@ -98,11 +98,36 @@ def known_keys() -> set[str]:
     return keys
 
 
+def shipped_configs_dir() -> Path:
+    """The folder of the configs shipped with mlal: ``mlal/configs`` installed, ``configs/`` in a clone."""
+    package = Path(__file__).resolve().parent
+    installed = package / "configs"
+    return installed if installed.is_dir() else package.parent / "configs"
+
+
+def shipped_config_names() -> list[str]:
+    folder = shipped_configs_dir()
+    return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
+
+
+def resolve_config_path(value: str | Path) -> Path:
+    """``--config`` value -> YAML file: an existing path as given, else a shipped config's name (``fast_tuned``,
+    ``fast_tuned.yaml``), so an installed user needs no clone. An existing file always wins over a shipped name."""
+    path = Path(value)
+    if path.is_file():
+        return path
+    if path.name == str(value) and path.suffix in ("", ".yaml"):  # a bare name, no folder
+        shipped = shipped_configs_dir() / f"{path.stem}.yaml"
+        if shipped.is_file():
+            return shipped
+    names = ", ".join(shipped_config_names()) or "none found"
+    raise UsageError(f"config file {value} not found; pass an existing YAML file to --config "
+                     f"or the name of a shipped config ({names})")
+
+
 def load_yaml_config(path: str | Path) -> dict[str, Any]:
-    """Read a flat YAML mapping of option values and check every key exists."""
-    path = Path(path)
-    if not path.is_file():
-        raise UsageError(f"config file {path} not found; pass an existing YAML file to --config")
+    """Read a flat YAML mapping of option values (a path or a shipped config's name) and check every key exists."""
+    path = resolve_config_path(path)
     try:
         values = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Optional
 
 from .command_line import (  # noqa: F401  (re-exported: the parsing API has always lived here)
-    build_parser, given_options, known_keys, load_yaml_config, options_to_argv, read_options,
+    build_parser, given_options, known_keys, load_yaml_config, options_to_argv, read_options, resolve_config_path,
+    shipped_config_names, shipped_configs_dir,
 )
 from .errors import UsageError
 from .sweep import SWEEP_FLAGS, expand_sweep

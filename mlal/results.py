@@ -71,6 +71,9 @@ def atomic_write_npz(path: Path, **arrays: np.ndarray) -> None:
 
 
 def git_state(root: Path = PROJECT_ROOT) -> dict[str, Any]:
+    if not (root / ".git").exists():  # installed (site-packages): never report the commit of a repository around it
+        return {"commit": None, "dirty": None}
+
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=20).stdout.strip()
 

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from conftest import tiny_run_options
 
 from mlal.acquisition import STRATEGIES
 from mlal import make_config, run_experiment
