@@ -4,7 +4,8 @@
     python run_active_learning.py --config configs/demo.yaml
     python run_active_learning.py --config configs/fast.yaml --dataset ../shared/data/goemotions \
         --strategy entropy --seed 1
-    python run_active_learning.py --list-strategies
+    python run_active_learning.py --list-strategies   # with what each costs (MC passes, embeddings, ...)
+    python run_active_learning.py --config configs/demo.yaml --strategy my_module:MyStrategy   # your own
     python run_active_learning.py --config configs/demo.yaml --strategy random,entropy --seed 1,2,3   # a sweep
     python run_active_learning.py annotate --unlabeled corpus.jsonl --label_names labels.txt --project_dir proj/
         # annotate mode: people label the batches (see `annotate --help` and the README)
@@ -62,11 +63,14 @@ def main(argv: list[str] | None = None) -> int:
         runs = expand_sweep(argv)
         configs = [parse_config(run_argv) for run_argv in runs]  # all checked before any run starts
         if configs[0].al.list_strategies:
-            from mlal.acquisition import list_strategies
+            from mlal.strategy_options import describe_strategies
 
-            for name, summary in list_strategies():
-                print(f"{name:<16} {summary}")
+            print(describe_strategies())
             return 0
+        from mlal.strategy_options import strategy_from_config
+
+        for config in configs:  # every strategy of a sweep (plug-ins included) resolves before any run starts
+            strategy_from_config(config.al)
         from mlal.distributed import is_main_process
         from mlal.loop import run_experiment
 

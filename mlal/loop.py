@@ -16,7 +16,7 @@ from typing import Callable, Optional
 import numpy as np
 from transformers import set_seed
 
-from mlal.acquisition import AcquisitionInput, AcquisitionInputError, Needs, get_strategy
+from mlal.acquisition import AcquisitionInput, AcquisitionInputError, Needs
 
 from .config import ExperimentConfig
 from .data import MultiLabelData, load_multilabel_data
@@ -30,11 +30,12 @@ from .hub import FINAL_MODEL
 from .preflight import check_model_loads, check_training_arguments
 from .results import RunRecorder, now_iso
 from .run_folder import check_output_folder, check_writable, holds_run, lock_run_folder, remove_run, write_failure
-from .run_format import STATISTICS
+from .run_format import STATISTICS, strategy_folder
 from .state import RunState, arrays_to_outputs, config_differences, config_hash, outputs_to_arrays
 from .options import candidate_ids, validate_options
 from .sampling import initial_labeled_ids, subsample_ids
 from .stopping import advice_line, stopping_advice
+from .strategy_options import strategy_from_config
 from .training import fine_tune, positive_weights
 
 logger = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ def _silent(_message: str) -> None:
 
 
 def default_output_dir(data_name: str, strategy: str, seed: int) -> Path:
-    return Path("results") / data_name / strategy / f"seed{seed}"
+    return Path("results") / data_name / strategy_folder(strategy) / f"seed{seed}"
 
 
 def _prepare_output_dir(config: ExperimentConfig, data: MultiLabelData) -> Path:
@@ -132,14 +133,7 @@ def _run_experiment(config: ExperimentConfig, log: Callable[[str], None], held: 
     if not is_main_process():
         log = _silent  # noqa: F811  (only the main process prints)
     validate_options(config)
-    try:
-        strategy = get_strategy(
-            al.strategy, random_state=seed, margin_aggregation=al.margin_aggregation, adaptive_beta=al.adaptive_beta,
-            beal_variant=al.beal_variant, cluster_margin_factor=al.cluster_margin_factor, mmc_decision=al.mmc_decision,
-            cluster_margin_threshold=al.cluster_margin_threshold,
-        )
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    strategy = strategy_from_config(al)  # randomness: select's random_state, from (seed, round) below
     data = load_multilabel_data(config.data, config.data.dataset_seed, config.model.cache_dir)
     train_targets = data.targets("train")
     candidates = candidate_ids(config, len(train_targets), seed)

@@ -22,6 +22,8 @@ dataset's own ids of the same rows; targets are multi-hot uint8 of shape (n, n_l
 
 from __future__ import annotations
 
+import re
+
 SCHEMA_VERSION = 2
 STATISTICS = "statistics.json"
 METRICS_CSV = "metrics.csv"
@@ -44,6 +46,14 @@ HEADLINE_METRICS = ("micro_f1", "macro_f1", "samples_f1", "micro_precision", "mi
                     "subset_accuracy", "mean_average_precision", "micro_average_precision")
 EVALUATIONS = ("test", "test_at_tuned_threshold", "test_at_per_class_thresholds", "validation")
 PHASES = ("train", "evaluate", "pool_scoring", "acquisition")
+
+
+def strategy_folder(strategy: str) -> str:
+    """A run-folder name for a strategy name: built-in names stay; a plug-in's import path
+    ``package.module:Class`` becomes ``package.module.Class`` (no colon, which Windows and some tools refuse);
+    any other character outside [A-Za-z0-9._-] becomes '_'."""
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", strategy.replace(":", ".")).lstrip(".")
+    return name or "strategy"
 
 
 def round_file(round_number: int) -> str:

@@ -1,13 +1,16 @@
 """Sweeps: ``--strategy a,b,c --seed 1,2,3`` on the command line expands to one run per pair.
 
 Each run gets its own folder (``results/<dataset>/<strategy>/seed<k>`` by default, or
-``<output_dir>/<strategy>/seed<k>`` when --output_dir is given). Runs go one after the other;
+``<output_dir>/<strategy>/seed<k>`` when --output_dir is given; a plug-in ``module:Class`` gets the folder
+``module.Class``, :func:`mlal.run_format.strategy_folder`). Runs go one after the other;
 a finished run is skipped and an interrupted one resumes, so a sweep can be continued anywhere.
 """
 
 from __future__ import annotations
 
 import itertools
+
+from .run_format import strategy_folder
 
 SWEEP_FLAGS = ("strategy", "seed")
 
@@ -50,6 +53,6 @@ def expand_sweep(argv: list[str]) -> list[list[str]]:
         if base is not None:
             strategy = chosen.get("strategy") or (_find(run_argv, "strategy") or (0, "run"))[1]
             seed = chosen.get("seed") or (_find(run_argv, "seed") or (0, "default"))[1]
-            run_argv = _set(run_argv, "output_dir", f"{base[1].rstrip('/')}/{strategy}/seed{seed}")
+            run_argv = _set(run_argv, "output_dir", f"{base[1].rstrip('/')}/{strategy_folder(strategy)}/seed{seed}")
         runs.append(run_argv)
     return runs
