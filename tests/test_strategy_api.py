@@ -271,3 +271,26 @@ def test_variation_ratios_runs_end_to_end(tiny_bert_dir, tmp_path):
                            log=lambda s: None)
     scores = np.load(tmp_path / "vr" / "eval" / "round_000.npz")["pool_scores"]
     assert len(stats["rounds"]) == 2 and np.isfinite(scores).all() and 0 <= scores.min() and scores.max() <= 0.5
+
+
+def _cli(*args, cwd, pythonpath=None):
+    import os
+
+    env = {**os.environ, **({"PYTHONPATH": str(pythonpath)} if pythonpath else {})}
+    return subprocess.run([sys.executable, str(ROOT / "run_active_learning.py"), *args], capture_output=True,
+                          text=True, cwd=cwd, env=env, timeout=300)
+
+
+def test_cli_lists_costs_and_installed_plugins(plugin_dir):
+    lines = _cli("--list-strategies", cwd=plugin_dir, pythonpath=plugin_dir).stdout.splitlines()
+    assert lines[lines.index(next(line for line in lines if line.startswith("bald "))) + 1].split() == \
+        ["cost:", "1", "forward", "pass", "+", "T", "MC-dropout", "passes", "(mean_probs,", "mean_entropy)"]
+    plugin = next(i for i, line in enumerate(lines) if line.startswith("lowest_id "))
+    assert "smallest ids first" in lines[plugin] and lines[plugin + 1].split()[-1] == "offset"
+
+
+def test_cli_refuses_an_option_of_another_strategy_before_writing(tmp_path):
+    result = _cli("--strategy", "random,entropy", "--margin_aggregation", "mean", "--output_dir", "out", cwd=tmp_path)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert result.returncode == 2 and len(errors) == 1 and "--margin_aggregation is an option of strategy" in errors[0]
+    assert not (tmp_path / "out").exists()
