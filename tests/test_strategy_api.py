@@ -218,12 +218,12 @@ def test_plugin_by_entry_point(plugin_dir):
 
 
 # ------------------------------------------------------------------ the command line's option table
-def test_defaults_never_refused_and_options_mapped():
-    for name in [*STRATEGIES, "my_plugin:LowestIdFirst"]:
-        al = ActiveLearningArguments(strategy=name)
-        if ":" not in name:
-            assert strategy_from_config(al).get_params() == get_strategy(name).get_params()
-    assert strategy_from_config(ActiveLearningArguments(strategy="margin", margin_aggregation="mean")).aggregation == "mean"
+def test_defaults_never_refused_and_options_mapped(plugin_dir):
+    for name in [*STRATEGIES, "my_plugin:LowestIdFirst", "lowest_id"]:
+        built = strategy_from_config(ActiveLearningArguments(strategy=name))  # every CLI option at its default
+        assert built.get_params() == get_strategy(name).get_params()
+    margin = strategy_from_config(ActiveLearningArguments(strategy="margin", margin_aggregation="mean"))
+    assert margin.aggregation == "mean"
     mapped = {owner for owner, _ in CLI_STRATEGY_OPTIONS.values()}
     assert mapped <= set(STRATEGIES)
 
