@@ -1,6 +1,7 @@
 """Acquisition functions for multi-label active learning: pure functions of arrays.
 
-Import a strategy by name with :func:`get_strategy`; :func:`list_strategies` lists them.
+Import a strategy by name with :func:`get_strategy` (built-in, ``module:ClassName`` or an entry point
+of the group ``mlal.strategies``); :func:`list_strategies` lists them with what each costs.
 This package never imports the training loop, Trainer or plotting.
 """
 
@@ -12,7 +13,6 @@ from . import diversity  # noqa: F401,I001
 from .base import (
     AcquisitionInput,
     AcquisitionInputError,
-    MCDropoutStats,
     ModelOutputs,
     Needs,
     ScoringStrategy,
@@ -22,9 +22,12 @@ from .base import (
     stable_random,
     top_k,
 )
-from .registry import STRATEGIES, get_strategy, list_strategies, register
+from .mc import MCAccumulator, MCDropoutStats, MCStatistic, mc_statistics_from_passes
+from .registry import STRATEGIES, StrategyInfo, get_strategy, list_strategies, register, strategy_class
 
 __all__ = [
-    "AcquisitionInput", "AcquisitionInputError", "MCDropoutStats", "ModelOutputs", "Needs", "STRATEGIES",
-    "ScoringStrategy", "Selection", "Strategy", "binary_entropy", "get_strategy", "list_strategies", "register", "stable_random", "top_k",
+    "AcquisitionInput", "AcquisitionInputError", "MCAccumulator", "MCDropoutStats", "MCStatistic", "ModelOutputs",
+    "Needs", "STRATEGIES", "ScoringStrategy", "Selection", "Strategy", "StrategyInfo", "binary_entropy",
+    "get_strategy", "list_strategies", "mc_statistics_from_passes", "register", "stable_random", "strategy_class",
+    "top_k",
 ]

@@ -8,37 +8,47 @@ N pool samples, M labeled samples, L labels, D embedding dimensions.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field, replace
-from typing import ClassVar, Optional
+from typing import Any, ClassVar, Optional
 
 import numpy as np
+
+from .mc import STANDARD_MC_STATISTICS, MCDropoutStats
 
 EPS = 1e-12
 
 
 @dataclass(frozen=True)
 class Needs:
-    """Model outputs a strategy uses beyond the pool's deterministic probabilities."""
+    """Model outputs a strategy uses beyond the pool's deterministic probabilities.
 
-    mc_dropout: bool = False  # running MC-dropout statistics over T passes
-    embeddings: bool = False  # pooled [CLS] embeddings (the classifier's input)
-    labeled_outputs: bool = False  # the same outputs for the labeled set
-
-
-@dataclass
-class MCDropoutStats:
-    """Means over T stochastic (dropout-on) passes, accumulated as running sums.
-
-    mean_probs: (N, L) mean of p_j^t.  mean_entropy: (N, L) mean of H_b(p_j^t).
-    mean_confidence: (N, L) mean of max(p_j^t, 1 - p_j^t).
-    mean_set_confidence: (N,) mean over t of prod_j max(p_j^t, 1 - p_j^t).
+    mc_statistics: the :class:`~mlal.acquisition.mc.MCStatistic` terms averaged over the T MC-dropout
+    passes that the strategy reads (``inputs.pool.mc[name]``); ``mc_dropout=True`` alone means the
+    standard four (mean_probs, mean_entropy, mean_confidence, mean_set_confidence). ``mc_dropout`` is
+    True exactly when some statistic is needed.
     """
 
-    mean_probs: np.ndarray
-    mean_entropy: np.ndarray
-    mean_confidence: np.ndarray
-    mean_set_confidence: np.ndarray
-    passes: int
+    mc_dropout: bool = False  # MC-dropout statistics over T passes (see mc_statistics)
+    embeddings: bool = False  # pooled [CLS] embeddings (the classifier's input)
+    labeled_outputs: bool = False  # the same outputs for the labeled set
+    mc_statistics: tuple = ()
+
+    def __post_init__(self):
+        statistics = tuple(self.mc_statistics) or (STANDARD_MC_STATISTICS if self.mc_dropout else ())
+        object.__setattr__(self, "mc_statistics", statistics)
+        object.__setattr__(self, "mc_dropout", bool(statistics))
+
+    def cost(self) -> str:
+        """What scoring the pool costs beyond one deterministic forward pass, in words."""
+        parts = ["1 forward pass"]
+        if self.mc_dropout:
+            parts.append(f"T MC-dropout passes ({', '.join(s.name for s in self.mc_statistics)})")
+        if self.embeddings:
+            parts.append("embeddings")
+        if self.labeled_outputs:
+            parts.append("labeled-set outputs" + (" and embeddings" if self.embeddings else ""))
+        return " + ".join(parts)
 
 
 @dataclass
@@ -133,6 +143,24 @@ NON_FINITE_CAUSE = ("the model's outputs are not finite, most likely a diverged 
                     "or fp16 overflow (score in fp32 or bf16)")
 
 
+def missing_outputs(inputs: AcquisitionInput, needs: Needs) -> Optional[str]:
+    """What ``needs`` declares and ``inputs`` lacks, as 'X (where it should be)', or None."""
+    pool, labeled = inputs.pool, inputs.labeled
+    if needs.mc_dropout and pool.mc is None:
+        return "MC-dropout statistics of the pool (AcquisitionInput.pool.mc is None)"
+    absent = [s.name for s in needs.mc_statistics if s.name not in pool.mc] if needs.mc_dropout else []
+    if absent:
+        return (f"the MC-dropout statistic {absent[0]!r} of the pool (AcquisitionInput.pool.mc holds only "
+                f"{', '.join(pool.mc.means) or 'nothing'})")
+    if needs.embeddings and pool.embeddings is None:
+        return "embeddings of the pool (AcquisitionInput.pool.embeddings is None)"
+    if needs.labeled_outputs and labeled is None:
+        return "outputs for the labeled set (AcquisitionInput.labeled is None)"
+    if needs.labeled_outputs and needs.embeddings and labeled.embeddings is None:
+        return "embeddings of the labeled set (AcquisitionInput.labeled.embeddings is None)"
+    return None
+
+
 def check_inputs(inputs: AcquisitionInput, k: int, needs: Needs, name: str = "strategy") -> None:
     """Raise :class:`AcquisitionInputError` unless 1 <= k <= N, every output in ``needs`` is present,
     finite, and the probabilities lie in [0, 1]."""
@@ -142,16 +170,9 @@ def check_inputs(inputs: AcquisitionInput, k: int, needs: Needs, name: str = "st
         raise AcquisitionInputError(f"{name}: batch size k={k!r} must be an integer in [1, {n}] (the pool size)")
     if len(ids) != n:
         raise AcquisitionInputError(f"{name}: pool_ids has {len(ids)} entries for {n} pool rows")
-    missing = [what for what, wanted, present in (
-        ("pool MC-dropout statistics (pool.mc)", needs.mc_dropout, pool.mc is not None),
-        ("pool embeddings (pool.embeddings)", needs.embeddings, pool.embeddings is not None),
-        ("labeled-set outputs (labeled)", needs.labeled_outputs, inputs.labeled is not None),
-        ("labeled-set embeddings (labeled.embeddings)", needs.labeled_outputs and needs.embeddings,
-         inputs.labeled is not None and inputs.labeled.embeddings is not None),
-    ) if wanted and not present]
-    if missing:
-        raise AcquisitionInputError(f"{name} declares in its Needs and did not get: {', '.join(missing)}; compute them "
-                                    "for the pool and the labeled set (the loop does so from strategy.needs)")
+    problem = missing_outputs(inputs, needs)
+    if problem:
+        raise AcquisitionInputError(f"{name} needs {problem}; compute what strategy.needs declares (the loop does)")
     if needs.labeled_outputs and len(inputs.labeled.probs) != len(inputs.labeled_targets):
         raise AcquisitionInputError(f"{name}: labeled outputs have {len(inputs.labeled.probs)} rows for "
                                     f"{len(inputs.labeled_targets)} labeled targets; score the labeled set itself")
@@ -159,8 +180,8 @@ def check_inputs(inputs: AcquisitionInput, k: int, needs: Needs, name: str = "st
     if needs.embeddings:
         arrays.append(("pool embeddings", pool.embeddings, ids))
     if needs.mc_dropout:
-        arrays += [(f"pool MC-dropout {field_name}", getattr(pool.mc, field_name), ids) for field_name in
-                   ("mean_probs", "mean_entropy", "mean_confidence", "mean_set_confidence")]
+        arrays += [(f"pool MC-dropout {statistic.name}", pool.mc[statistic.name], ids)
+                   for statistic in needs.mc_statistics]
     if needs.labeled_outputs:
         labeled = inputs.labeled
         arrays += [("labeled probabilities", labeled.probs, None), ("labeled embeddings", labeled.embeddings, None)]
@@ -184,7 +205,14 @@ def _as_float64(outputs: Optional[ModelOutputs]) -> Optional[ModelOutputs]:
 
 
 class Strategy:
-    """Base class. Subclasses set ``name``, ``summary`` and ``needs`` and implement :meth:`_select`.
+    """Base class of every strategy, with scikit-learn's conventions.
+
+    Subclasses set ``name``, ``summary`` and ``needs`` and implement :meth:`_select`. Constructor
+    arguments are hyper-parameters only, keyword arguments stored unchanged under their own names (so
+    :meth:`get_params`, :meth:`set_params` and ``repr`` work as in scikit-learn) and validated in the
+    constructor (written here rather than inherited from sklearn.base.BaseEstimator, whose import took
+    1.8 s on the shared 2-core machine, paid by --list-strategies). Randomness has one place: the ``random_state`` argument of :meth:`select` (the loop
+    passes one per round, derived from --seed); the same inputs, k and random_state give the same batch.
 
     :meth:`select` is the one entry point: it checks the inputs (:func:`check_inputs`: 1 <= k <= N,
     declared outputs present, everything finite, probabilities in [0, 1]; else
@@ -196,14 +224,73 @@ class Strategy:
     summary: ClassVar[str] = ""
     needs: ClassVar[Needs] = Needs()
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "name" not in cls.__dict__:  # a subclass without its own name is named after its class
+            cls.name = cls.__name__
+
+    @classmethod
+    def _get_param_names(cls) -> list[str]:
+        """The constructor's parameter names (keyword parameters only, as scikit-learn requires)."""
+        if cls.__init__ is object.__init__:
+            return []
+        parameters = list(inspect.signature(cls.__init__).parameters.values())[1:]
+        for parameter in parameters:
+            if parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
+                raise TypeError(f"{cls.__name__}.__init__ must name its parameters (no *args or **kwargs)")
+        return [parameter.name for parameter in parameters]
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor's arguments, by name: ``type(s)(**s.get_params())`` rebuilds ``s``."""
+        return {name: getattr(self, name) for name in self._get_param_names()}
+
+    def set_params(self, **params: Any) -> "Strategy":
+        """Change hyper-parameters (validated as in the constructor); returns self."""
+        valid = self._get_param_names()
+        for key in params:
+            if key not in valid:
+                raise ValueError(unknown_option_message(type(self), key))
+        self.__init__(**{**self.get_params(), **params})
+        return self
+
+    def __repr__(self) -> str:
+        """scikit-learn style: the class name and the parameters that differ from their defaults."""
+        defaults = {name: p.default for name, p in inspect.signature(type(self).__init__).parameters.items()}
+        changed = [f"{key}={value!r}" for key, value in self.get_params().items()
+                   if not (key in defaults and _same(defaults[key], value))]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
     def select(self, inputs: AcquisitionInput, k: int, random_state: int = 0) -> Selection:
-        """Positions of the k pool samples to acquire, in acquisition order."""
+        """Positions of the k pool samples to acquire, in acquisition order; ties and random draws
+        are seeded by ``random_state`` and the pool ids (a permuted pool gives the same batch)."""
         check_inputs(inputs, k, self.needs, self.name)
+        if isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer)):
+            raise AcquisitionInputError(f"{self.name}: random_state must be an integer, got {random_state!r}")
         inputs = replace(inputs, pool=_as_float64(inputs.pool), labeled=_as_float64(inputs.labeled))
-        return self._select(inputs, int(k), random_state)
+        return self._select(inputs, int(k), int(random_state))
 
     def _select(self, inputs: AcquisitionInput, k: int, random_state: int) -> Selection:
         raise NotImplementedError
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return bool(a == b) and type(a) is type(b)
+    except Exception:  # e.g. arrays
+        return a is b
+
+
+def unknown_option_message(cls: type, key: str) -> str:
+    """One line: the option a strategy does not take and the options it does."""
+    valid = cls._get_param_names()
+    takes = f"its options: {', '.join(valid)}" if valid else "it takes no options"
+    return f"strategy {cls.name!r} has no option {key!r}; {takes}"
+
+
+def check_choice(option: str, value: Any, choices: tuple) -> None:
+    """Raise ValueError unless ``value`` is one of ``choices``."""
+    if value not in choices:
+        raise ValueError(f"{option} must be one of {', '.join(map(repr, choices))}, got {value!r}")
 
 
 class ScoringStrategy(Strategy):

@@ -138,17 +138,17 @@ def _knn_connectivity(x: np.ndarray, n_neighbors: int):
 class ClusterMargin(Strategy):
     """Cluster-Margin (Citovsky et al. 2021, NeurIPS), multi-label margins.
 
-    1. Candidates: the ``cluster_margin_factor * k`` pool samples with the lowest margin (the most
+    1. Candidates: the ``factor * k`` (CLI --cluster_margin_factor) pool samples with the lowest margin (the most
        uncertain label, score 1 - min_j |2 p_j - 1|).
     2. Clusters, once per round: hierarchical agglomerative clustering of the candidates' embeddings
-       with average linkage, cut at the distance threshold ``cluster_margin_threshold`` (epsilon, in
+       with average linkage, cut at the distance threshold ``threshold`` (--cluster_margin_threshold; epsilon, in
        embedding units, as in the paper); by default (None) the tree is cut where k clusters remain,
        so the first round-robin pass can take one sample from every cluster.
     3. Round-robin over the clusters sorted by size, smallest first: each pass takes one sample drawn
        at random from each cluster not yet exhausted, until k are taken. The draw within a cluster is
        a seeded hash of the example ids (``stable_random``), so permuting the pool does not change it.
     Cost: the full average-linkage tree of the candidates, O(candidates^2) memory (k = 1,000 with
-    factor 10: about 16 s and 435 MiB on 2 cores). ``cluster_margin_neighbors`` = m > 0 restricts the
+    factor 10: about 16 s and 435 MiB on 2 cores). ``neighbors`` = m > 0 restricts the
     linkage to a sparse m-nearest-neighbour graph (scikit-learn's connectivity-constrained linkage,
     O(candidates * m) memory) but was measured slower on CPU (k = 100: 2.2 s instead of 0.1 s), so it
     is off by default.
@@ -162,13 +162,16 @@ class ClusterMargin(Strategy):
     summary = "Citovsky et al.: average-linkage clusters of lowest-margin candidates, random picks round-robin"
     needs = Needs(embeddings=True)
 
-    def __init__(self, cluster_margin_factor: int = 10, cluster_margin_threshold: Optional[float] = None,
-                 cluster_margin_neighbors: int = 0):
-        if cluster_margin_threshold is not None and not cluster_margin_threshold > 0:
-            raise ValueError(f"cluster_margin_threshold must be positive or None, got {cluster_margin_threshold}")
-        self.candidates_factor = max(1, int(cluster_margin_factor))
-        self.threshold = cluster_margin_threshold
-        self.neighbors = max(0, int(cluster_margin_neighbors))
+    def __init__(self, factor: int = 10, threshold: Optional[float] = None, neighbors: int = 0):
+        if isinstance(factor, bool) or not isinstance(factor, (int, np.integer)) or factor < 1:
+            raise ValueError(f"factor must be an integer >= 1, got {factor!r}")
+        if threshold is not None and not (isinstance(threshold, (int, float)) and threshold > 0):
+            raise ValueError(f"threshold must be positive or None, got {threshold!r}")
+        if isinstance(neighbors, bool) or not isinstance(neighbors, (int, np.integer)) or neighbors < 0:
+            raise ValueError(f"neighbors must be an integer >= 0 (0: full linkage), got {neighbors!r}")
+        self.factor = factor
+        self.threshold = threshold
+        self.neighbors = neighbors
 
     def cluster(self, embeddings: np.ndarray, k: int) -> np.ndarray:
         """(n,) cluster labels of the candidates' embeddings (average linkage on the kNN graph)."""
@@ -188,7 +191,7 @@ class ClusterMargin(Strategy):
     def _select(self, inputs: AcquisitionInput, k: int, random_state: int) -> Selection:
         ids = inputs.pool_ids
         uncertainty = 1.0 - _margins(inputs.pool.probs).min(axis=1)
-        candidates = top_k(uncertainty, ids, min(self.candidates_factor * k, len(uncertainty)), random_state)
+        candidates = top_k(uncertainty, ids, min(self.factor * k, len(uncertainty)), random_state)
         if len(candidates) <= k:
             return Selection(candidates, uncertainty[candidates])
         clusters = self.cluster(np.asarray(inputs.pool.embeddings)[candidates], k)

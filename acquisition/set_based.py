@@ -6,7 +6,7 @@ import functools
 
 import numpy as np
 
-from .base import AcquisitionInput, Needs, ScoringStrategy
+from .base import AcquisitionInput, Needs, ScoringStrategy, check_choice
 from .registry import register
 from .uncertainty import _margins, _mean_cardinality
 
@@ -46,11 +46,11 @@ class MaximumMarginReduction(ScoringStrategy):
     A logistic regression, fitted on the labeled set, predicts each sample's label count k_hat from
     its sorted, normalised probabilities; yhat_j = +1 for the k_hat most probable labels, else -1.
     score = sum_j (1 - yhat_j f_j) / 2, f_j the classifier's decision value for label j:
-    mmc_decision="logit" (default): f_j = logit(p_j), the network's own pre-sigmoid output, the analogue
+    decision="logit" (default, CLI --mmc_decision): f_j = logit(p_j), the network's own pre-sigmoid output, the analogue
     of the SVM decision value w.x + b in the paper (unbounded; a confident label that agrees with
     yhat lowers the score by about |f_j| / 2); recovered from the stored probabilities, so it saturates
     at |f| = 16.6 where float32 sigmoids round to 0 or 1 (:func:`decision_values`).
-    mmc_decision="linear": f_j = 2 p_j - 1, which bounds each label's term to [0, 1] (this project's
+    decision="linear": f_j = 2 p_j - 1, which bounds each label's term to [0, 1] (this project's
     default before; on random pools the two readings share only 22-26 of 100 picks).
     """
 
@@ -58,11 +58,9 @@ class MaximumMarginReduction(ScoringStrategy):
     summary = "maximum margin reduction: sum_j (1 - yhat_j f_j)/2, f = logit(p) (default) or 2p - 1"
     needs = Needs(labeled_outputs=True)
 
-    def __init__(self, random_state: int = 0, mmc_decision: str = "logit"):
-        if mmc_decision not in ("logit", "linear"):
-            raise ValueError(f"mmc_decision must be 'logit' or 'linear', got {mmc_decision!r}")
-        self.random_state = random_state
-        self.decision = mmc_decision
+    def __init__(self, decision: str = "logit"):
+        check_choice("decision", decision, ("logit", "linear"))
+        self.decision = decision
 
     def predicted_cardinality(self, inputs: AcquisitionInput) -> np.ndarray:
         counts = inputs.labeled_targets.sum(axis=1).astype(int)
@@ -71,7 +69,7 @@ class MaximumMarginReduction(ScoringStrategy):
             return np.full(len(pool_features), counts[0] if len(counts) else 1)
         from sklearn.linear_model import LogisticRegression
 
-        model = LogisticRegression(max_iter=1000, random_state=self.random_state)
+        model = LogisticRegression(max_iter=1000)  # lbfgs: deterministic, no random state
         model.fit(_cardinality_features(np.asarray(inputs.labeled.probs, dtype=np.float64)), counts)
         return model.predict(pool_features).astype(int)
 
@@ -119,16 +117,16 @@ class AdaptiveActiveLearning(ScoringStrategy):
     margins that differ only by float32 rounding tie at the floor (then LCI and the seeded hash order
     them) instead of one rounding error deciding the top of the ranking.
     Deviation: the paper picks beta in {0, 0.1, ..., 1} each round by retraining on candidates;
-    we use a fixed, configurable beta (default 0.5), which costs no extra training.
+    we use a fixed, configurable beta (default 0.5, CLI --adaptive_beta), which costs no extra training.
     """
 
     name = "adaptive"
     summary = "Li & Guo adaptive: (1/sepmargin)^beta * LCI^(1-beta), beta fixed (default 0.5)"
 
-    def __init__(self, adaptive_beta: float = 0.5):
-        if not 0.0 <= adaptive_beta <= 1.0:
-            raise ValueError(f"adaptive_beta must be in [0, 1], got {adaptive_beta}")
-        self.beta = adaptive_beta
+    def __init__(self, beta: float = 0.5):
+        if isinstance(beta, bool) or not isinstance(beta, (int, float)) or not 0.0 <= beta <= 1.0:
+            raise ValueError(f"beta must be a number in [0, 1], got {beta!r}")
+        self.beta = beta
 
     def score(self, inputs: AcquisitionInput) -> np.ndarray:
         probs = np.asarray(inputs.pool.probs, dtype=np.float64)

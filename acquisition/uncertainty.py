@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import AcquisitionInput, ScoringStrategy, binary_entropy, stable_random
+from .base import AcquisitionInput, ScoringStrategy, Selection, binary_entropy, check_choice, stable_random, top_k
 from .registry import register
 
 
@@ -12,17 +12,20 @@ from .registry import register
 class RandomSampling(ScoringStrategy):
     """Uniform random sampling, the baseline every strategy must beat.
 
-    score(x) = u(id(x), seed), u a seeded hash to [0, 1): independent of pool order.
+    score(x) = u(id(x), random_state), u a seeded hash to [0, 1) (:func:`stable_random`): independent of
+    pool order. The seed is select's ``random_state`` (the loop's differs every round).
     """
 
     name = "random"
     summary = "uniform random sample of the pool (baseline)"
 
-    def __init__(self, random_state: int = 0):
-        self.random_state = random_state
+    def score(self, inputs: AcquisitionInput, random_state: int = 0) -> np.ndarray:
+        return stable_random(inputs.pool_ids, random_state + 0x5EED)
 
-    def score(self, inputs: AcquisitionInput) -> np.ndarray:
-        return stable_random(inputs.pool_ids, self.random_state + 0x5EED)
+    def _select(self, inputs: AcquisitionInput, k: int, random_state: int) -> Selection:
+        scores = self.score(inputs, random_state)
+        positions = top_k(scores, inputs.pool_ids, k, random_state)
+        return Selection(positions, scores[positions], scores)
 
 
 @register
@@ -61,10 +64,9 @@ class Margin(ScoringStrategy):
     name = "margin"
     summary = "1 - per-label margin |2p_j - 1|, most-uncertain label (min, default) or mean over labels"
 
-    def __init__(self, margin_aggregation: str = "min"):
-        if margin_aggregation not in ("min", "mean"):
-            raise ValueError(f"margin_aggregation must be 'min' or 'mean', got {margin_aggregation!r}")
-        self.aggregation = margin_aggregation
+    def __init__(self, aggregation: str = "min"):
+        check_choice("aggregation", aggregation, ("min", "mean"))
+        self.aggregation = aggregation
 
     def score(self, inputs: AcquisitionInput) -> np.ndarray:
         margins = _margins(inputs.pool.probs)

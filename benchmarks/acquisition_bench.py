@@ -39,7 +39,8 @@ def make_inputs(n: int, n_labels: int, dim: int, n_labeled: int, seed: int = 0) 
     mean_probs = np.clip(probs + rng.normal(0, 0.02, size=probs.shape), 1e-4, 1 - 1e-4)
     entropy = -(mean_probs * np.log(mean_probs) + (1 - mean_probs) * np.log1p(-mean_probs)) * 0.95
     confidence = np.maximum(mean_probs, 1 - mean_probs) * 0.98
-    mc = MCDropoutStats(mean_probs, entropy, confidence, confidence.prod(axis=1), passes=10)
+    mc = MCDropoutStats(10, mean_probs=mean_probs, mean_entropy=entropy, mean_confidence=confidence,
+                        mean_set_confidence=confidence.prod(axis=1), positive_votes=np.round(mean_probs * 10) / 10)
     labeled_targets = (rng.random((n_labeled, n_labels)) < 1.2 / n_labels).astype(np.float32)
     labeled_targets[np.arange(n_labeled), rng.integers(0, n_labels, n_labeled)] = 1
     labeled = ModelOutputs(
@@ -51,7 +52,7 @@ def make_inputs(n: int, n_labels: int, dim: int, n_labeled: int, seed: int = 0) 
 
 
 def measure(name: str, inputs: AcquisitionInput, k: int) -> tuple[float, float]:
-    strategy = get_strategy(name, random_state=0)
+    strategy = get_strategy(name)
     tracemalloc.start()
     start = time.perf_counter()
     strategy.select(inputs, k, random_state=0)
@@ -74,7 +75,7 @@ def main() -> None:
 
     warm_up = make_inputs(300, 5, 8, 50)
     for name in args.strategies:  # imports and first-call costs are not what we measure
-        get_strategy(name, random_state=0).select(warm_up, 10)
+        get_strategy(name).select(warm_up, 10)
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}"
     rows = []
     for n_labels in args.labels:

@@ -100,7 +100,7 @@ def ours(name: str):
             mc = MCDropoutStats(**mc_running_means(arrays.samples), passes=arrays.samples.shape[1])
         inputs = AcquisitionInput(pool=ModelOutputs(arrays.probs, mc=mc), pool_ids=pool_ids,
                                   labeled_targets=arrays.labeled_targets)
-        selection = get_strategy(name, random_state=0).select(inputs, k, random_state=0)
+        selection = get_strategy(name).select(inputs, k, random_state=0)
         return selection.positions, selection.all_scores
     return run
 

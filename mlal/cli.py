@@ -2,7 +2,8 @@
 
     mlal --config demo                      # a shipped config by name (demo, fast, fast_tuned, paper)
     mlal --config configs/fast.yaml --dataset ../shared/data/goemotions --strategy entropy --seed 1
-    mlal --list-strategies
+    mlal --list-strategies                  # with what each costs (MC passes, embeddings, ...)
+    mlal --config demo --strategy my_module:MyStrategy   # your own strategy
     mlal --config demo --strategy random,entropy --seed 1,2,3   # a sweep
     mlal annotate --unlabeled corpus.jsonl --label_names labels.txt --project_dir proj/
         # annotate mode: people label the batches (see `annotate --help` and the README)
@@ -46,11 +47,14 @@ def main(argv: list[str] | None = None) -> int:
 
         configs = parse_configs(argv)  # one per run of a sweep, all checked before any run starts
         if configs[0].al.list_strategies:
-            from mlal.acquisition import list_strategies
+            from mlal.strategy_options import describe_strategies
 
-            for name, summary in list_strategies():
-                print(f"{name:<16} {summary}")
+            print(describe_strategies())
             return 0
+        from mlal.strategy_options import strategy_from_config
+
+        for config in configs:  # every strategy of a sweep (plug-ins included) resolves before any run starts
+            strategy_from_config(config.al)
         from mlal.distributed import is_main_process
         from mlal.loop import run_experiment
 

@@ -1,8 +1,9 @@
 """Scoring a set of examples in one pass: probabilities, embeddings and MC-dropout statistics.
 
 Examples are batched in order of length (dynamic padding wastes little), and the results are
-put back in the original order. MC-dropout statistics are running sums, so memory is
-O(N * L) whatever the number of passes T.
+put back in the original order. MC-dropout statistics are running sums of the per-pass terms the
+strategy declares (``Needs.mc_statistics``, :mod:`mlal.acquisition.mc`), so memory is O(N * L) per
+statistic whatever the number of passes T.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from mlal.acquisition import MCDropoutStats, ModelOutputs, Needs
+from mlal.acquisition import MCAccumulator, ModelOutputs, Needs
 
 from .distributed import gather_rows, rank, world_size
 
@@ -180,8 +181,7 @@ def predict_outputs(
     probs = np.zeros((n, n_labels), dtype=np.float32)
     embeddings = None
     if needs.mc_dropout:
-        sums = {key: np.zeros((n, n_labels), dtype=np.float64) for key in ("p", "entropy", "confidence")}
-        set_confidence = np.zeros(n, dtype=np.float64)
+        accumulator = MCAccumulator(needs.mc_statistics, n, n_labels, mc_passes)
         generator_state = torch.random.get_rng_state()
     autocast = (
         torch.autocast(device_type=device.type, dtype=autocast_dtype) if autocast_dtype else contextlib.nullcontext()
@@ -219,16 +219,11 @@ def predict_outputs(
                 with dropout_only_train_mode(model), (
                     replayer[1](mc_passes if mc_batched else 1) if replayer else contextlib.nullcontext()
                 ):
-                    batch_sums = None  # (B, L) running sums over the passes, copied out once per batch
+                    batch_passes = []  # (T, B, L) for this batch only, reduced to running sums below
                     for pt in _mc_pass_probabilities(model, inputs, mc_passes, mc_batched):
-                        pt = pt.clamp(1e-12, 1 - 1e-12)
-                        confidence = torch.maximum(pt, 1 - pt)
-                        terms = (pt, -(pt * pt.log() + (1 - pt) * torch.log1p(-pt)), confidence, confidence.prod(dim=1))
-                        batch_sums = list(terms) if batch_sums is None else [a + b for a, b in zip(batch_sums, terms)]
+                        batch_passes.append(pt.cpu().numpy())
                         captured.clear()
-                    for key, value in zip(("p", "entropy", "confidence"), batch_sums):
-                        sums[key][positions] = value.cpu().numpy()
-                    set_confidence[positions] = batch_sums[3].cpu().numpy()
+                    accumulator.add_stacked(positions, np.stack(batch_passes))
     if world > 1:
         if embeddings is None and needs.embeddings:  # this process scored no batch
             embeddings = np.zeros((n, model.config.hidden_size), dtype=np.float32)
@@ -237,20 +232,13 @@ def predict_outputs(
         if needs.embeddings:
             local["embeddings"] = embeddings[rows]
         if needs.mc_dropout:
-            local.update({f"sum_{key}": value[rows] for key, value in sums.items()}, set_confidence=set_confidence[rows])
+            local.update({f"mc_{key}": value[rows] for key, value in accumulator.sums.items()})
         full = gather_rows(rows, local, n)
         probs, embeddings = full["probs"], full.get("embeddings", embeddings)
         if needs.mc_dropout:
-            sums = {key: full[f"sum_{key}"] for key in sums}
-            set_confidence = full["set_confidence"]
+            accumulator.sums = {key: full[f"mc_{key}"] for key in accumulator.sums}
     mc = None
     if needs.mc_dropout:
         torch.random.set_rng_state(generator_state)
-        mc = MCDropoutStats(
-            mean_probs=sums["p"] / mc_passes,
-            mean_entropy=sums["entropy"] / mc_passes,
-            mean_confidence=sums["confidence"] / mc_passes,
-            mean_set_confidence=set_confidence / mc_passes,
-            passes=mc_passes,
-        )
+        mc = accumulator.result()
     return ModelOutputs(probs=probs, embeddings=embeddings, mc=mc)

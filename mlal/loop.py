@@ -14,7 +14,6 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from mlal.acquisition import get_strategy
 
 from .config import ExperimentConfig
 from .console import quiet_library_progress_bars
@@ -29,10 +28,11 @@ from .preflight import check_model_loads, check_training_arguments
 from .results import RunRecorder, now_iso
 from .round import TABLE_HEADER, Phase, RoundContext, run_round, table_row
 from .run_folder import check_output_folder, check_writable, holds_run, lock_run_folder, remove_run, write_failure
-from .run_format import STATISTICS
+from .run_format import STATISTICS, strategy_folder
 from .state import RunState, config_differences, config_hash
 from .options import candidate_ids, validate_options
 from .sampling import initial_labeled_ids
+from .strategy_options import strategy_from_config
 from .trackers import open_trackers
 
 logger = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def _silent(_message: str) -> None:
 
 
 def default_output_dir(data_name: str, strategy: str, seed: int) -> Path:
-    return Path("results") / data_name / strategy / f"seed{seed}"
+    return Path("results") / data_name / strategy_folder(strategy) / f"seed{seed}"
 
 
 def _prepare_output_dir(config: ExperimentConfig, data: MultiLabelData) -> Path:
@@ -134,18 +134,9 @@ def _run_experiment(config: ExperimentConfig, log: Callable[[str], None], held: 
     if not is_main_process():
         log = _silent  # noqa: F811  (only the main process prints)
     validate_options(config)
-    try:
-        strategy = get_strategy(
-            al.strategy, random_state=seed, margin_aggregation=al.margin_aggregation, adaptive_beta=al.adaptive_beta,
-            beal_variant=al.beal_variant, cluster_margin_factor=al.cluster_margin_factor, mmc_decision=al.mmc_decision,
-            cluster_margin_threshold=al.cluster_margin_threshold,
-        )
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    data = load_multilabel_data(config.data, config.data.dataset_seed, config.model.cache_dir, given.dataset)
-    if given.dataset is not None:
-        config = with_in_memory_name(config, data)
-    train_targets = data.targets("train")  # read only by the default oracle and by stratified initial sampling
+    strategy = strategy_from_config(al)  # randomness: select's random_state, from (seed, round) below
+    data = load_multilabel_data(config.data, config.data.dataset_seed, config.model.cache_dir)
+    train_targets = data.targets("train")
     candidates = candidate_ids(config, len(train_targets), seed)
     output_dir = _prepare_output_dir(config, data)
     config_dict = config.to_dict()

@@ -32,6 +32,8 @@ dataset's own ids of the same rows; targets are multi-hot uint8 of shape (n, n_l
 
 from __future__ import annotations
 
+import re
+
 FORMAT_VERSION = 3
 FORMAT_KEY = "format_version"  # the key of FORMAT_VERSION in statistics.json
 SCHEMA_VERSION = FORMAT_VERSION  # former name
@@ -84,6 +86,14 @@ def check_format_version(statistics: dict, source: object = STATISTICS) -> int:
             "update mlal (git pull, or pip install -U) to read it"
         )
     return version
+
+
+def strategy_folder(strategy: str) -> str:
+    """A run-folder name for a strategy name: built-in names stay; a plug-in's import path
+    ``package.module:Class`` becomes ``package.module.Class`` (no colon, which Windows and some tools refuse);
+    any other character outside [A-Za-z0-9._-] becomes '_'."""
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", strategy.replace(":", ".")).lstrip(".")
+    return name or "strategy"
 
 
 def round_file(round_number: int) -> str:

@@ -164,9 +164,9 @@ def outputs_to_arrays(prefix: str, outputs) -> dict[str, np.ndarray]:
     arrays = {f"{prefix}probs": outputs.probs}
     if outputs.embeddings is not None:
         arrays[f"{prefix}embeddings"] = outputs.embeddings
-    if outputs.mc is not None:
-        for name in ("mean_probs", "mean_entropy", "mean_confidence", "mean_set_confidence"):
-            arrays[f"{prefix}mc_{name}"] = getattr(outputs.mc, name)
+    if outputs.mc is not None:  # every statistic the strategy declared, by name (mlal.acquisition.mc)
+        for name, values in outputs.mc.means.items():
+            arrays[f"{prefix}mc_{name}"] = values
         arrays[f"{prefix}mc_passes"] = np.asarray(outputs.mc.passes)
     return arrays
 
@@ -179,9 +179,7 @@ def arrays_to_outputs(prefix: str, arrays: dict[str, np.ndarray]):
         return None
     mc = None
     if f"{prefix}mc_passes" in arrays:
-        mc = MCDropoutStats(
-            *(arrays[f"{prefix}mc_{name}"] for name in ("mean_probs", "mean_entropy", "mean_confidence",
-                                                          "mean_set_confidence")),
-            passes=int(arrays[f"{prefix}mc_passes"]),
-        )
+        start = f"{prefix}mc_"
+        mc = MCDropoutStats(int(arrays[f"{prefix}mc_passes"]), **{
+            key[len(start):]: arrays[key] for key in arrays if key.startswith(start) and key != f"{prefix}mc_passes"})
     return ModelOutputs(probs=arrays[f"{prefix}probs"], embeddings=arrays.get(f"{prefix}embeddings"), mc=mc)

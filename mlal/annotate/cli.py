@@ -139,17 +139,11 @@ def run_annotate(argv: list[str], log=print) -> int:
 
 def _check(config):
     """The strategy, once the options are checked (the simulation's checks)."""
-    from mlal.acquisition import get_strategy
     from ..options import validate_options
+    from ..strategy_options import strategy_from_config
 
     validate_options(config)
-    al = config.al
-    try:
-        return get_strategy(al.strategy, random_state=int(config.training.seed),
-                            margin_aggregation=al.margin_aggregation, adaptive_beta=al.adaptive_beta,
-                            beal_variant=al.beal_variant, cluster_margin_factor=al.cluster_margin_factor)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    return strategy_from_config(config.al)
 
 
 def _session(project: Project, config, strategy, args, log, creating: bool, options: list[str]):
