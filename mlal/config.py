@@ -118,9 +118,11 @@ class DataArguments:
     def __post_init__(self):
         _check(self.max_length >= 8, "--max_length must be at least 8")
         for name in ("validation_size", "test_size"):
-            _check(getattr(self, name) >= 0, f"--{name} must be a fraction in [0, 1) or a count of examples")
+            value = getattr(self, name)
+            _check(value >= 0, f"--{name} {value} is neither a fraction in [0, 1) nor a count of examples")
         for name in ("train_subsample", "validation_subsample", "test_subsample"):
-            _check(getattr(self, name) is None or getattr(self, name) >= 1, f"--{name} must be at least 1")
+            value = getattr(self, name)
+            _check(value is None or value >= 1, f"--{name} {value} must be a positive number (a count of examples)")
         _check(self.synthetic_size >= 1 and self.synthetic_num_labels >= 1,
                "--synthetic_size and --synthetic_num_labels must be at least 1")
 
@@ -211,7 +213,7 @@ class ActiveLearningArguments:
         _check(self.mc_dropout_layers >= 0, "--mc_dropout_layers must be 0 (full MC dropout) or a number of top layers")
         _check(self.pool_fraction is None or 0 < self.pool_fraction <= 1, "--pool_fraction must be in (0, 1]")
         _check(0 <= self.stop_kappa <= 1, "--stop_kappa must be in [0, 1]")
-        _check(0 <= self.adaptive_beta <= 1, "--adaptive_beta must be in [0, 1]")
+        _check(0 <= self.adaptive_beta <= 1, f"--adaptive_beta must be a number in [0, 1], got {self.adaptive_beta}")
         _check(self.pos_weight_max >= 1, "--pos_weight_max must be at least 1 (positive weights are clipped to it)")
         _check(self.cluster_margin_threshold is None or self.cluster_margin_threshold > 0,
                "--cluster_margin_threshold must be positive")

@@ -135,8 +135,10 @@ def _run_experiment(config: ExperimentConfig, log: Callable[[str], None], held: 
         log = _silent  # noqa: F811  (only the main process prints)
     validate_options(config)
     strategy = strategy_from_config(al)  # randomness: select's random_state, from (seed, round) below
-    data = load_multilabel_data(config.data, config.data.dataset_seed, config.model.cache_dir)
-    train_targets = data.targets("train")
+    data = load_multilabel_data(config.data, config.data.dataset_seed, config.model.cache_dir, given.dataset)
+    if given.dataset is not None:
+        config = with_in_memory_name(config, data)
+    train_targets = data.targets("train")  # read only by the default oracle and by stratified initial sampling
     candidates = candidate_ids(config, len(train_targets), seed)
     output_dir = _prepare_output_dir(config, data)
     config_dict = config.to_dict()

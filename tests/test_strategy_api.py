@@ -239,9 +239,8 @@ def test_option_for_another_strategy_refused_in_one_line():
 def test_plugin_run_folders_have_no_colon():
     assert strategy_folder("entropy") == "entropy"
     assert strategy_folder("pkg.my_module:MyStrategy") == "pkg.my_module.MyStrategy"
-    runs = expand_sweep(["--strategy", "random,my_module:Mine", "--output_dir", "out"])
-    assert [run[run.index("--output_dir") + 1] for run in runs] == ["out/random/seeddefault",
-                                                                     "out/my_module.Mine/seeddefault"]
+    runs = expand_sweep({"strategy": ["random", "my_module:Mine"], "output_dir": "out"}, {"seed": 42})
+    assert [run["output_dir"] for run in runs] == ["out/random/seed42", "out/my_module.Mine/seed42"]
 
 
 def test_cli_sweep_with_a_plugin_from_the_current_folder(tiny_bert_dir, plugin_dir):

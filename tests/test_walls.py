@@ -75,6 +75,8 @@ def _module_files(folder: str) -> list[Path]:
 def test_acquisition_imports_only_numpy_scipy_sklearn():
     assert len(_module_files("acquisition")) >= 6  # the wall is checked on the real modules, not on nothing
     problems = wall_violations(ROOT / "acquisition", "mlal.acquisition", ACQUISITION_ALLOWED)
+    # The plug-in loader imports the user's own module named by --strategy module:Class (its whole job).
+    problems = [p for p in problems if not p.startswith("acquisition/registry.py:") or "<dynamic import>" not in p]
     assert not problems, ("acquisition/ must stay pure functions of arrays (standard library, numpy, scipy, "
                           "scikit-learn): " + "; ".join(problems))
 
