@@ -26,9 +26,9 @@ from typing import Any, Optional
 from .distributed import is_main_process
 from .errors import UsageError
 from .redact import redact, redact_text
-
-FINAL_MODEL = "final_model"
-UPLOAD_DIR = "hub"
+from .run_format import FINAL_MODEL_DIR as FINAL_MODEL
+from .run_format import HUB_DIR as UPLOAD_DIR
+from .run_format import STATISTICS
 TEXT_SUFFIXES = {".json", ".md", ".txt", ".yaml", ".yml", ".jinja"}
 # Keys that transformers writes into saved configs and that name the folder the model was loaded from.
 LOCAL_KEYS = ("_name_or_path", "name_or_path", "is_local", "local_files_only", "_commit_hash")
@@ -196,7 +196,7 @@ def prepare_upload_folder(run_dir: Path, statistics: dict[str, Any], repo_id: st
     shutil.copytree(source, folder)
     _drop_local_keys(folder)
     save_thresholds(folder / "config.json", statistics)
-    (folder / "statistics.json").write_text(json.dumps(statistics, indent=2))
+    (folder / STATISTICS).write_text(json.dumps(statistics, indent=2))
     figure_name = None
     if figure is not None and Path(figure).is_file():
         figure_name = Path(figure).name

@@ -23,8 +23,6 @@ def validate_options(config: ExperimentConfig) -> None:
         (al.label_budget is None or al.label_budget >= al.initial_size, "--label_budget must be >= --initial_size"),
         (al.early_stopping_patience is None or validates_during_training(config.training),
          "--early_stopping_patience needs --eval_strategy epoch (validation during each round's training)"),
-        (not config.training.push_to_hub or bool(config.training.hub_model_id),
-         "--push_to_hub needs --hub_model_id user/name"),
     ]
     for ok, message in checks:
         if not ok:
