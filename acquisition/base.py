@@ -211,8 +211,9 @@ class Strategy:
     arguments are hyper-parameters only, keyword arguments stored unchanged under their own names (so
     :meth:`get_params`, :meth:`set_params` and ``repr`` work as in scikit-learn) and validated in the
     constructor (written here rather than inherited from sklearn.base.BaseEstimator, whose import took
-    1.8 s on the shared 2-core machine, paid by --list-strategies). Randomness has one place: the ``random_state`` argument of :meth:`select` (the loop
-    passes one per round, derived from --seed); the same inputs, k and random_state give the same batch.
+    1.8 s on the shared 2-core machine, paid by --list-strategies). Randomness has one place: the
+    ``random_state`` argument of :meth:`select` (the loop passes one per round, derived from --seed); the
+    same inputs, k and random_state give the same batch.
 
     :meth:`select` is the one entry point: it checks the inputs (:func:`check_inputs`: 1 <= k <= N,
     declared outputs present, everything finite, probabilities in [0, 1]; else
