@@ -284,6 +284,15 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def _accelerator_available() -> bool:
+    """Whether torch sees a GPU (CUDA/ROCm), an Apple GPU or an Intel XPU (else Trainer trains on the CPU)."""
+    import torch
+
+    xpu = getattr(torch, "xpu", None)
+    return bool(torch.cuda.is_available() or torch.backends.mps.is_available()
+                or (xpu is not None and xpu.is_available()))
+
+
 def config_from_options(values: dict[str, Any]) -> ExperimentConfig:
     """Build the dataclasses from the options the user set (``values``); the rest keep their defaults.
 
@@ -295,6 +304,8 @@ def config_from_options(values: dict[str, Any]) -> ExperimentConfig:
                          "run_active_learning.py, or give one value")
     check_trainer_options(values, training_field_names())  # before TrainingArguments acts on them
     merged = {**TRAINER_DEFAULTS, **values}
+    if (merged.get("bf16") or merged.get("fp16")) and "use_cpu" not in values and not _accelerator_available():
+        merged["use_cpu"] = True  # Trainer refuses mixed precision on a CPU-only machine unless told it is one
     built = []
     for cls in (ModelArguments, DataArguments, ActiveLearningArguments, _training_arguments_class()):
         names = {f.name for f in dataclasses.fields(cls) if f.init}

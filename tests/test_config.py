@@ -63,3 +63,25 @@ def test_data_reading_options():
     assert (config.data.label_format, config.data.id_column, config.data.encoding) == ("multi_hot", "uid", "latin-1")
     default = parse_config([])
     assert (default.data.label_format, default.data.id_column, default.data.encoding) == ("auto", None, "utf-8")
+
+
+@pytest.mark.parametrize("precision", ["bf16", "fp16"])
+def test_mixed_precision_on_a_cpu_only_machine_trains_on_the_cpu(monkeypatch, precision):
+    import mlal.config as config_module
+
+    monkeypatch.setattr(config_module, "_accelerator_available", lambda: False)
+    config = make_config(**{precision: True})
+    assert getattr(config.training, precision) and config.training.use_cpu
+    assert not make_config().training.use_cpu  # full precision: nothing forced
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine without a GPU")
+def test_mixed_precision_with_an_accelerator_or_an_explicit_use_cpu_is_left_to_trainer(monkeypatch):
+    import mlal.config as config_module
+
+    monkeypatch.setattr(config_module, "_accelerator_available", lambda: False)
+    with pytest.raises(UsageError, match="invalid training options"):
+        make_config(bf16=True, use_cpu=False)  # an explicit --use_cpu false is the user's word
+    monkeypatch.setattr(config_module, "_accelerator_available", lambda: True)  # this machine has none in fact:
+    with pytest.raises(UsageError, match="invalid training options"):  # use_cpu was not forced, Trainer refuses
+        make_config(bf16=True)
