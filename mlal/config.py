@@ -304,8 +304,8 @@ def config_from_options(values: dict[str, Any]) -> ExperimentConfig:
                          "run_active_learning.py, or give one value")
     check_trainer_options(values, training_field_names())  # before TrainingArguments acts on them
     merged = {**TRAINER_DEFAULTS, **values}
-    if (merged.get("bf16") or merged.get("fp16")) and "use_cpu" not in values and not _accelerator_available():
-        merged["use_cpu"] = True  # Trainer refuses mixed precision on a CPU-only machine unless told it is one
+    if merged.get("bf16") and "use_cpu" not in values and not _accelerator_available():
+        merged["use_cpu"] = True  # Trainer refuses --bf16 on a CPU-only machine unless told it is one (autocast)
     built = []
     for cls in (ModelArguments, DataArguments, ActiveLearningArguments, _training_arguments_class()):
         names = {f.name for f in dataclasses.fields(cls) if f.init}
