@@ -22,3 +22,9 @@ $PY run_active_learning.py "${COMMON[@]}" --output_dir "$OUT/R1_early_stop" --ev
     --early_stopping_patience 3
 # R2: a fixed budget of 125 optimizer steps (2,000 examples) per round, whatever the labeled-set size.
 $PY run_active_learning.py "${COMMON[@]}" --output_dir "$OUT/R2_steps125" --max_steps 125
+# R3: continue from the previous round's weights, 5 epochs per round.
+$PY run_active_learning.py "${COMMON[@]}" --output_dir "$OUT/R3_warm5" --continue_from_previous_round true \
+    --num_train_epochs 5
+# R5: warm start with 8 epochs per round, bf16 autocast on the CPU (training, evaluation and pool scoring).
+$PY run_active_learning.py "${COMMON[@]}" --output_dir "$OUT/R5_warm8_bf16" --continue_from_previous_round true \
+    --num_train_epochs 8 --bf16 true --use_cpu true
