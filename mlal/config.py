@@ -46,6 +46,14 @@ class ModelArguments:
             "weights (the default re-initialises every round, as baal and small-text do)."
         },
     )
+    continued_round_epochs: Optional[float] = field(
+        default=None,
+        metadata={
+            "help": "With --continue_from_previous_round: the epochs of every round after the first, which starts "
+            "from the previous round's weights (round 0 trains --num_train_epochs from the pretrained weights). "
+            "Default: --num_train_epochs for every round."
+        },
+    )
     trust_remote_code: bool = field(
         default=False, metadata={"help": "Allow custom model code from the Hub. Off unless you ask for it."}
     )
@@ -53,6 +61,12 @@ class ModelArguments:
 
     def __post_init__(self):
         _check(self.dropout is None or 0 <= self.dropout < 1, "--dropout must be in [0, 1)")
+        if self.continued_round_epochs is not None:
+            _check(self.continue_from_previous_round,
+                   "--continued_round_epochs needs --continue_from_previous_round true (without it every round "
+                   "trains --num_train_epochs from the pretrained weights)")
+            _check(self.continued_round_epochs > 0, f"--continued_round_epochs must be > 0 (got "
+                   f"{self.continued_round_epochs})")
 
 
 @dataclass

@@ -76,11 +76,14 @@ def _resume_state(output_dir: Path, config: ExperimentConfig, config_dict: dict)
                              "to replace it or choose another folder")
         return None
     payload = state.load()
-    if payload["config_hash"] != config_hash(config_dict):
-        differences = config_differences(payload["config"], config_dict)
+    # An option added to mlal after the run started is absent from its saved config: it differs only when set
+    # here (not None), so a newer version resumes an older run.
+    differences = config_differences(payload["config"], config_dict) if payload["config_hash"] != config_hash(
+        config_dict) else []
+    if differences:
         raise UsageError(
             f"--output_dir {output_dir} already holds a run with a different config (differs in: "
-            f"{', '.join(differences[:4]) or 'options'}); pass --overwrite to replace it or choose another folder"
+            f"{', '.join(differences[:4])}); pass --overwrite to replace it or choose another folder"
         )
     return state
 

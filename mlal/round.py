@@ -7,8 +7,9 @@ Everything a round needs lives in one :class:`RoundContext`, built once by :func
 
 from __future__ import annotations
 
+
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any, Callable
@@ -116,10 +117,13 @@ def train(ctx: RoundContext) -> None:
     config, state, round_index, labeled = ctx.config, ctx.state, ctx.round_index, ctx.labeled
     al = config.al
     set_seed(ctx.seed + round_index)
+    training_args = config.training
     if ctx.model is None or not config.model.continue_from_previous_round:
         ctx.model = ctx.fresh_model()
+    elif config.model.continued_round_epochs is not None:  # a warm start: fewer epochs than from scratch
+        training_args = replace(training_args, num_train_epochs=config.model.continued_round_epochs)
     pos_weight = positive_weights(ctx.labels.targets[labeled], al.pos_weight_max) if al.loss == "weighted_bce" else None
-    fit = fine_tune(ctx.model, ctx.tokenized["train"].select(labeled), ctx.tokenizer, config.training, pos_weight,
+    fit = fine_tune(ctx.model, ctx.tokenized["train"].select(labeled), ctx.tokenizer, training_args, pos_weight,
                     checkpoint_dir=state.phase_dir / "trainer", eval_dataset=ctx.tokenized["validation"],
                     early_stopping_patience=al.early_stopping_patience,
                     log_file=trainer_log_path(ctx.output_dir, round_index), description=f"round {round_index} train")

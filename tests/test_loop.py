@@ -106,6 +106,31 @@ def test_continue_from_previous_round_and_weighted_loss(tiny_bert_dir, tmp_path)
     assert len(stats["rounds"]) == 2
 
 
+def test_continued_round_epochs_train_warm_rounds_shorter(tiny_bert_dir, tmp_path):
+    stats = _run(tiny_bert_dir, tmp_path / "r", rounds=3, continue_from_previous_round=True, num_train_epochs=2,
+                 continued_round_epochs=1)
+    assert [r["epochs"] for r in stats["rounds"]] == [2, 1, 1]
+    # 20, 30, 40 labeled examples in batches of 8: 3 steps x 2 epochs, then 4 x 1, then 5 x 1
+    assert [r["steps"] for r in stats["rounds"]] == [6, 4, 5]
+    with pytest.raises(UsageError, match="--continued_round_epochs needs --continue_from_previous_round"):
+        make_config(continued_round_epochs=1)
+
+
+def test_a_run_started_before_an_option_existed_still_resumes(tiny_bert_dir, tmp_path):
+    from mlal.state import RunState
+
+    run = tmp_path / "run"
+    _run(tiny_bert_dir, run, rounds=1)
+    state = RunState(run)
+    state.data = state.load()
+    del state.data["config"]["model"]["continued_round_epochs"]  # as saved by a version without the option
+    state.data["config_hash"] = "from-an-older-version"
+    state.save()
+    assert _run(tiny_bert_dir, run, rounds=1)["rounds"]  # finished: nothing to do, no refusal
+    with pytest.raises(UsageError, match=r"differs in: continue_from_previous_round, continued_round_epochs"):
+        _run(tiny_bert_dir, run, rounds=1, continue_from_previous_round=True, continued_round_epochs=1)
+
+
 def test_checkpoints_only_when_asked(tiny_bert_dir, tmp_path):
     _run(tiny_bert_dir, tmp_path / "no")
     assert not (tmp_path / "no" / "checkpoints").exists()
