@@ -28,3 +28,6 @@ $PY run_active_learning.py "${COMMON[@]}" --output_dir "$OUT/R3_warm5" --continu
 # R5: warm start with 8 epochs per round, bf16 autocast on the CPU (training, evaluation and pool scoring).
 $PY run_active_learning.py "${COMMON[@]}" --output_dir "$OUT/R5_warm8_bf16" --continue_from_previous_round true \
     --num_train_epochs 8 --bf16 true --use_cpu true
+# R6 (adopted by configs/bench_*.yaml): round 0 as R0 (15 epochs), later rounds warm-started for 8 epochs; bf16.
+$PY run_active_learning.py "${COMMON[@]}" --output_dir "$OUT/R6_r0full_warm8_bf16" --continue_from_previous_round true \
+    --continued_round_epochs 8 --bf16 true
