@@ -9,10 +9,16 @@ Two subcommands:
         --strategies random,entropy,margin,cvirs,bald,beal,badge,coreset --seeds 1,2,3 \
         --output_dir results/label_efficiency/goemotions
 
+``reference``: the full-data ceiling, the same model and recipe trained once on the whole training split
+(one round, ``--num_train_epochs`` epochs: 3 by default, as many examples need fewer passes)::
+
+    python benchmarks/label_efficiency.py reference --config configs/bench_goemotions.yaml \
+        --output_dir results/label_efficiency/goemotions_full_data
+
 ``summarize``: tables from the saved run folders (no model, no training)::
 
     python benchmarks/label_efficiency.py summarize --runs results/label_efficiency/goemotions \
-        --out benchmarks/results/label_efficiency/goemotions
+        --reference results/label_efficiency/goemotions_full_data --out benchmarks/results/label_efficiency/goemotions
 
 What ``summarize`` reports, per strategy, over seeds (mean +- sample standard deviation, n seeds):
 
@@ -25,7 +31,8 @@ What ``summarize`` reports, per strategy, over seeds (mean +- sample standard de
 * labels needed to reach random's final score (mean over seeds at random's largest labeled count):
   the first labeled count at which the seed-mean curve reaches it, as a fraction of random's labels,
   with linear interpolation between rounds; "not reached" when it never does;
-* mean seconds per round of each phase (train, evaluate, pool scoring, acquisition) and training CPU seconds.
+* mean seconds per round of each phase (train, evaluate, pool scoring, acquisition) and training CPU seconds;
+* with ``--reference``: each metric of the full-data runs (mean +- std over their seeds), the ceiling line.
 """
 
 from __future__ import annotations
@@ -197,6 +204,10 @@ def to_markdown(tables: dict[str, list[dict]]) -> str:
     for row in tables["seconds"]:
         cells = [_fmt(*row.get(p, (float("nan"),) * 3), digits=1).split(" (n=")[0] for p in (*PHASES, "train_cpu")]
         lines.append(f"| {row['strategy']} | " + " | ".join(cells) + " |")
+    if tables.get("reference"):
+        lines += ["", "### Full-data reference (the ceiling: the same model on the whole training split)", "",
+                  "| metric | labels | value (mean ± std over seeds) |", "|---|---|---|"]
+        lines += [f"| {row['metric']} | {row['labels']} | {_fmt(*row['value'])} |" for row in tables["reference"]]
     return "\n".join(lines) + "\n"
 
 
@@ -231,6 +242,39 @@ def run_matrix(args: argparse.Namespace, extra: list[str]) -> None:
                                  "to resume")
 
 
+def training_split_size(config_file: str) -> int:
+    """Examples in the training split that ``config_file``'s runs draw their labels from (after carving)."""
+    from mlal.config import make_config
+    from mlal.data import load_multilabel_data
+
+    config = make_config(config=config_file)
+    return len(load_multilabel_data(config.data, seed=config.data.dataset_seed).targets("train"))
+
+
+def run_reference(args: argparse.Namespace, extra: list[str]) -> None:
+    """The full-data ceiling: one round on every training example, per seed (the sweep layout
+    OUTPUT_DIR/random/seed<k>: no acquisition happens, "random" only names the initial draw)."""
+    size = training_split_size(args.config)
+    for seed in args.seeds.split(","):
+        command = [sys.executable, str(ROOT / "run_active_learning.py"), "--config", args.config,
+                   "--strategy", "random,", "--seed", f"{seed},", "--initial_size", str(size),
+                   "--initial_sampling", "random", "--rounds", "1", "--num_train_epochs", str(args.num_train_epochs),
+                   "--output_dir", args.output_dir, "--disable_tqdm", "true", *extra]
+        print("$", " ".join(command), flush=True)
+        code = subprocess.call(command, cwd=ROOT)
+        if code != 0:
+            raise SystemExit(f"the full-data run, seed {seed}, stopped with exit code {code}; rerun to resume")
+
+
+def reference_rows(run_dirs: list[str | Path]) -> list[dict]:
+    """Each metric of the full-data runs' last round, mean +- std over seeds."""
+    runs = find_runs(run_dirs)
+    if not runs:
+        raise SystemExit(f"no finished full-data run under {', '.join(map(str, run_dirs))}")
+    return [{"metric": name, "labels": runs[0].rounds[-1]["labeled_count"],
+             "value": _mean_std([get(run.rounds[-1]) for run in runs])} for name, get in METRICS.items()]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -239,16 +283,26 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--strategies", required=True, help="comma-separated strategy names")
     run.add_argument("--seeds", default="1,2,3")
     run.add_argument("--output_dir", required=True)
+    reference = sub.add_parser("reference", help="the full-data ceiling (one round on the whole training split)")
+    reference.add_argument("--config", required=True)
+    reference.add_argument("--seeds", default="1")
+    reference.add_argument("--num_train_epochs", default="3")
+    reference.add_argument("--output_dir", required=True)
     summary = sub.add_parser("summarize", help="tables from saved run folders")
     summary.add_argument("--runs", nargs="+", required=True)
+    summary.add_argument("--reference", nargs="+", help="full-data run folders (the ceiling line)")
     summary.add_argument("--out", required=True, help="folder for summary.md and the CSV tables")
     args, extra = parser.parse_known_args(argv)
     if args.command == "run":
         run_matrix(args, extra)
+    elif args.command == "reference":
+        run_reference(args, extra)
     else:
         if extra:
             parser.error(f"unknown option {extra[0]}")
         tables = summarize(args.runs)
+        if args.reference:
+            tables["reference"] = reference_rows(args.reference)
         write_outputs(tables, Path(args.out))
         print(to_markdown(tables))
 

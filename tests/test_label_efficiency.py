@@ -58,3 +58,27 @@ def test_summary_pairs_seeds_with_random(tmp_path):
     assert reach[("entropy", "mAP")]["fraction"] == pytest.approx(2 / 3)
     markdown = le.to_markdown(tables)
     assert "| entropy | mAP | 100-300 |" in markdown and "67%" in markdown
+
+
+def test_full_data_reference_rows_and_table(tmp_path):
+    _write_run(tmp_path / "full/random/seed1", "random", 1, [0.6])
+    _write_run(tmp_path / "full/random/seed2", "random", 2, [0.5])
+    rows = {r["metric"]: r for r in le.reference_rows([tmp_path / "full"])}
+    mean, std, n = rows["mAP"]["value"]
+    assert (mean, n) == pytest.approx((0.55, 2)) and std == pytest.approx(np.std([0.6, 0.5], ddof=1))
+    assert rows["macro-F1"]["value"][0] == pytest.approx(0.275) and rows["mAP"]["labels"] == 100
+    _write_run(tmp_path / "al/random/seed1", "random", 1, [0.2, 0.3])
+    tables = le.summarize([tmp_path / "al"])
+    tables["reference"] = le.reference_rows([tmp_path / "full"])
+    assert "| mAP | 100 | 0.5500 ± 0.0707 (n=2) |" in le.to_markdown(tables)
+
+
+def test_reference_runs_every_training_example_in_one_round(monkeypatch, tmp_path):
+    calls = []
+    monkeypatch.setattr(le, "training_split_size", lambda config: 1234)
+    monkeypatch.setattr(le.subprocess, "call", lambda command, cwd: calls.append(command) or 0)
+    le.main(["reference", "--config", "c.yaml", "--seeds", "1,2", "--output_dir", str(tmp_path)])
+    assert len(calls) == 2
+    options = dict(zip(calls[0][2::2], calls[0][3::2]))
+    assert options["--initial_size"] == "1234" and options["--rounds"] == "1" and options["--seed"] == "1,"
+    assert options["--num_train_epochs"] == "3"
