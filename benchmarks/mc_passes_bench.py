@@ -33,9 +33,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch  # noqa: E402
 
 from mlal.acquisition import AcquisitionInput, MCDropoutStats, ModelOutputs, get_strategy  # noqa: E402
-from mlal.inference import (  # noqa: E402
-    MODEL_INPUTS, _batches, _mc_pass_probabilities, dropout_only_train_mode, replay_lower_layers,
-)
+from mlal.batching import PaddedBatches  # noqa: E402
+from mlal.inference import _mc_pass_probabilities, dropout_only_train_mode, replay_lower_layers  # noqa: E402
 from partial_mc_bench import fine_tuned_model_and_pool  # noqa: E402  (the same model-and-pool setup)
 
 
@@ -43,16 +42,16 @@ def per_pass_probabilities(model, dataset, tokenizer, passes: int, seed: int, la
     """(probs (N, L) deterministic, per-pass probs (T, N, L) float32, seconds per pass (T,), deterministic seconds).
 
     The same batching, seeding and partial-MC replay as mlal.inference.predict_outputs."""
-    columns = {name: dataset[name] for name in MODEL_INPUTS if name in dataset.column_names}
     n, n_labels = len(dataset), model.config.num_labels
     probs = np.zeros((n, n_labels), dtype=np.float32)
     samples = np.zeros((passes, n, n_labels), dtype=np.float32)
     pass_seconds, deterministic_seconds = np.zeros(passes), 0.0
     model.eval()
     with torch.inference_mode(), replay_lower_layers(model, layers) as replayer:
-        for batch_index, (positions, batch) in enumerate(_batches(columns, batch_size)):
+        batches = PaddedBatches(dataset, tokenizer, batch_size)
+        for batch_index, positions in enumerate(batches.batches):
             start = time.perf_counter()
-            inputs = tokenizer.pad(batch, return_tensors="pt")
+            inputs = batches.batch(positions)
             with replayer[0]() if replayer else contextlib.nullcontext():
                 probs[positions] = torch.sigmoid(model(**inputs).logits.float()).numpy()
             deterministic_seconds += time.perf_counter() - start

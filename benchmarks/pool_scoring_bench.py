@@ -44,7 +44,8 @@ import torch  # noqa: E402
 from mlal.acquisition import AcquisitionInput, Needs, get_strategy  # noqa: E402
 from mlal.config import make_config  # noqa: E402
 from mlal.data import load_multilabel_data  # noqa: E402
-from mlal.inference import MODEL_INPUTS, _batches, predict_outputs  # noqa: E402
+from mlal.batching import PaddedBatches  # noqa: E402
+from mlal.inference import predict_outputs  # noqa: E402
 from mlal.modeling import load_model, load_model_config, load_tokenizer  # noqa: E402
 
 
@@ -69,8 +70,7 @@ def timed(function) -> float:
 
 def raw_forward(model, dataset, tokenizer, batch_size: int):
     """(c): batches padded before the clock starts; the timed call is the forward loop only."""
-    columns = {name: dataset[name] for name in MODEL_INPUTS if name in dataset.column_names}
-    batches = [dict(tokenizer.pad(batch, return_tensors="pt")) for _, batch in _batches(columns, batch_size)]
+    batches = [inputs for _, inputs in PaddedBatches(dataset, tokenizer, batch_size)]
 
     def run():
         with torch.inference_mode():

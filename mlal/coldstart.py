@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .inference import MODEL_INPUTS, _batches
+from .batching import PaddedBatches
 
 
 def kmeans_medoids(embeddings: np.ndarray, k: int, random_state: int) -> tuple[np.ndarray, np.ndarray]:
@@ -58,12 +58,11 @@ def kmeans_medoids(embeddings: np.ndarray, k: int, random_state: int) -> tuple[n
 @torch.inference_mode()
 def mean_pooled_embeddings(model, dataset, tokenizer, batch_size: int = 64) -> np.ndarray:
     """Mean-pooled (over non-padding tokens) last hidden states of ``model.base_model``, shape (N, D)."""
-    columns = {name: dataset[name] for name in MODEL_INPUTS if name in dataset.column_names}
     device = next(model.parameters()).device
     out = np.zeros((len(dataset), model.config.hidden_size), dtype=np.float32)
     model.eval()
-    for positions, batch in _batches(columns, batch_size):
-        inputs = tokenizer.pad(batch, return_tensors="pt").to(device)
+    for positions, batch in PaddedBatches(dataset, tokenizer, batch_size):
+        inputs = {name: tensor.to(device) for name, tensor in batch.items()}
         hidden = model.base_model(**inputs).last_hidden_state.float()
         mask = inputs["attention_mask"].unsqueeze(-1).to(hidden.dtype)
         out[positions] = ((hidden * mask).sum(1) / mask.sum(1).clamp(min=1)).cpu().numpy()

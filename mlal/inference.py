@@ -17,9 +17,9 @@ from tqdm.auto import tqdm
 
 from mlal.acquisition import MCAccumulator, ModelOutputs, Needs
 
+from .batching import PaddedBatches
 from .distributed import gather_rows, rank, world_size
 
-MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
 def _classifier_module(model: torch.nn.Module) -> Optional[torch.nn.Module]:
@@ -146,14 +146,6 @@ def _mc_pass_probabilities(model, inputs, passes: int, batched: bool):
             yield torch.sigmoid(model(**inputs).logits.double())
 
 
-def _batches(columns: dict[str, list], batch_size: int):
-    lengths = np.fromiter((len(ids) for ids in columns["input_ids"]), dtype=np.int64, count=len(columns["input_ids"]))
-    order = np.argsort(-lengths, kind="stable")
-    for start in range(0, len(order), batch_size):
-        positions = order[start:start + batch_size]
-        yield positions, {name: [values[i] for i in positions] for name, values in columns.items()}
-
-
 def predict_outputs(
     model: torch.nn.Module,
     dataset,
@@ -174,7 +166,6 @@ def predict_outputs(
 
     ``mc_dropout_layers`` k > 0 samples only the top k encoder layers and the head in the MC passes
     (partial MC dropout; the lower layers run once, deterministically); 0 samples the whole model."""
-    columns = {name: dataset[name] for name in MODEL_INPUTS if name in dataset.column_names}
     n = len(dataset)
     n_labels = model.config.num_labels
     device = next(model.parameters()).device
@@ -195,15 +186,15 @@ def predict_outputs(
         capture_classifier_input(model, needs.embeddings) as captured,
         replay_lower_layers(model, partial) as replayer,
     ):
-        batches = list(_batches(columns, batch_size))
-        bar = tqdm(batches, desc=description, leave=False, disable=None if progress else True)  # None: on a TTY only
-        for batch_index, (positions, batch) in enumerate(bar):
+        batches = PaddedBatches(dataset, tokenizer, batch_size)
+        bar = tqdm(batches.batches, desc=description, leave=False, disable=None if progress else True)  # TTY only
+        for batch_index, positions in enumerate(bar):
             if batch_index % world != my_rank:  # another process scores this batch
                 continue
             mine.append(positions)
             if on_batch is not None:
                 on_batch()
-            inputs = tokenizer.pad(batch, return_tensors="pt").to(device)
+            inputs = {name: tensor.to(device) for name, tensor in batches.batch(positions).items()}
             with replayer[0]() if replayer else contextlib.nullcontext():
                 p = torch.sigmoid(model(**inputs).logits.float())
             probs[positions] = p.cpu().numpy()
