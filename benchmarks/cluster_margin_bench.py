@@ -19,6 +19,7 @@ rows with the exact linkage's batch on the same pool, for each --seeds value (po
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -82,6 +83,9 @@ def main() -> None:
     parser.add_argument("--dim", type=int, default=384)
     parser.add_argument("--components", type=int, default=200)
     parser.add_argument("--factor", type=int, default=10)
+    parser.add_argument("--jitter", type=float, default=0.0,
+                        help="> 0: add a row, the exact linkage on the embeddings plus N(0, jitter^2) noise "
+                             "(how much the exact batch itself moves under a tiny perturbation)")
     parser.add_argument("--out", default="/tmp/cluster_margin_bench.json")
     args = parser.parse_args()
 
@@ -103,6 +107,17 @@ def main() -> None:
                              "wall_s": wall, "cpu_s": cpu, "peak_mib": peak, "rss_growth_mib": rss,
                              "overlap_with_exact": overlap, "load": os.getloadavg()[0]})
                 print(json.dumps(rows[-1]), flush=True)
+            if args.jitter > 0:
+                noise = np.random.default_rng(seed + 1).normal(scale=args.jitter, size=inputs.pool.embeddings.shape)
+                jittered = dataclasses.replace(inputs, pool=dataclasses.replace(
+                    inputs.pool, embeddings=(inputs.pool.embeddings + noise).astype(np.float32)))
+                positions, wall, cpu, peak, rss = measure(ClusterMargin(factor=args.factor, neighbors=0), jittered, k,
+                                                          seed)
+                rows.append({"k": k, "candidates": min(args.factor * k, args.n), "neighbors": -1, "seed": seed,
+                             "wall_s": wall, "cpu_s": cpu, "peak_mib": peak, "rss_growth_mib": rss,
+                             "overlap_with_exact": len(exact & set(positions.tolist())) / k,
+                             "load": os.getloadavg()[0]})
+                print(json.dumps(rows[-1]), flush=True)
             del inputs
 
     machine = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python "
@@ -113,12 +128,12 @@ def main() -> None:
     print("| k | candidates | linkage | wall s | CPU s | tracemalloc MiB | peak RSS growth MiB | overlap with exact |")
     print("|---|---|---|---|---|---|---|---|")
     for k in args.ks:
-        for m in args.neighbors:
+        for m in [*args.neighbors, *([-1] if args.jitter > 0 else [])]:
             cell = [r for r in rows if r["k"] == k and r["neighbors"] == m]
             med = {key: float(np.median([r[key] for r in cell])) for key in ("wall_s", "cpu_s", "peak_mib",
                                                                              "rss_growth_mib")}
             overlaps = [r["overlap_with_exact"] for r in cell]
-            name = "exact" if m == 0 else f"kNN m={m}"
+            name = {0: "exact", -1: f"exact, embeddings + N(0, {args.jitter:g}^2)"}.get(m, f"kNN m={m}")
             print(f"| {k} | {cell[0]['candidates']} | {name} | {med['wall_s']:.2f} | {med['cpu_s']:.2f} | "
                   f"{med['peak_mib']:.0f} | {med['rss_growth_mib']:.0f} | "
                   f"{min(overlaps):.2f}-{max(overlaps):.2f} |")
