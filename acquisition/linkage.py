@@ -63,12 +63,13 @@ def graph_average_linkage(x: np.ndarray, neighbors: int, n_clusters: Optional[in
     heap = list(zip(distance.tolist(), a.tolist(), b.tolist()))
     heapq.heapify(heap)
     parent = list(range(n))
-    clusters = n
+    clusters, stopped = n, False
     while clusters > target and heap:
         d, i, j = heapq.heappop(heap)
         if links[i] is None or links[j] is None:  # an endpoint was merged already: stale entry
             continue
         if threshold is not None and d >= threshold:
+            stopped = True
             break
         new = len(links)
         merged, other = links[i], links[j]
@@ -89,7 +90,7 @@ def graph_average_linkage(x: np.ndarray, neighbors: int, n_clusters: Optional[in
         clusters -= 1
     labels = _roots(np.asarray(parent, dtype=np.int64))[:n]
     labels = np.unique(labels, return_inverse=True)[1]
-    if clusters > target and (threshold is None or not heap):  # the graph fell apart: join its pieces
+    if clusters > target and not stopped:  # the graph fell apart before the cut: join its pieces
         centroids = np.zeros((clusters, x.shape[1]))
         np.add.at(centroids, labels, x)
         centroids /= np.bincount(labels, minlength=clusters)[:, None]

@@ -289,6 +289,10 @@ def test_graph_linkage_joins_disconnected_pieces_by_their_centroids():
     x = np.array([[0.0], [0.1], [10.0], [10.1], [30.0], [30.1]])  # m = 1: three pieces that never touch
     labels = graph_average_linkage(x, 1, 2, None)  # centroids 0.05, 10.05, 30.05: the first two join
     assert labels[0] == labels[1] == labels[2] == labels[3] != labels[4] == labels[5]
+    # With a threshold: the pieces join when their centroids are closer than it (10 < 15 < 20), not otherwise.
+    labels = graph_average_linkage(x, 1, None, 15.0)
+    assert labels[0] == labels[1] == labels[2] == labels[3] != labels[4] == labels[5]
+    assert len(set(graph_average_linkage(x, 1, None, 5.0))) == 3
 
 
 def test_cluster_margin_switches_to_the_graph_above_the_limit(monkeypatch):
