@@ -10,10 +10,11 @@ groups (so there are clusters to find; iid noise has none and any two clustering
 For each batch size k and each linkage (``neighbors`` m = 0: scikit-learn's exact average linkage
 over all factor * k candidates; m > 0: average linkage restricted to the symmetric m-nearest-neighbour
 graph) it times ``ClusterMargin(neighbors=m).select`` (wall and process CPU seconds, since the
-machine is shared), records the peak memory the call allocated (tracemalloc: numpy buffers and Python
-objects, not what C code allocates itself) and the growth of the process's peak resident memory (VmHWM, reset before each call
-through /proc/self/clear_refs where the kernel allows it), and the overlap |A n B| / k of the selected
-rows with the exact linkage's batch on the same pool, for each --seeds value (pool seed = random_state).
+machine is shared), records the peak memory the call allocated (tracemalloc: numpy buffers and
+Python objects, not what C code allocates itself) and the growth of the process's peak resident
+memory (VmHWM, reset before each call through /proc/self/clear_refs where the kernel allows it), and
+the overlap |A n B| / k of the selected rows with the exact linkage's batch on the same pool, for each
+--seeds value (pool seed = random_state).
 --jitter s adds a row: the exact linkage on the embeddings plus N(0, s^2) noise, the exact batch's own
 sensitivity, against which the graph's overlap can be read. Results: BENCHMARKS.md, "Cluster-Margin: exact or
 nearest-neighbour linkage".
