@@ -12,6 +12,7 @@ from typing import Optional
 import numpy as np
 
 from .base import AcquisitionInput, Needs, Selection, Strategy, stable_random, top_k
+from .linkage import exact_average_linkage, graph_average_linkage
 from .registry import register
 from .uncertainty import _margins
 
@@ -119,19 +120,10 @@ class CoreSet(Strategy):
         return Selection(np.asarray(chosen, dtype=np.int64), np.asarray(scores, dtype=np.float64))
 
 
-def _knn_connectivity(x: np.ndarray, n_neighbors: int):
-    """Sparse symmetric (n, n) k-nearest-neighbour graph of the rows of x (Euclidean), computed in chunks."""
-    from scipy.sparse import csr_matrix
-    from sklearn import config_context
-    from sklearn.neighbors import NearestNeighbors
-
-    n = len(x)
-    n_neighbors = min(n_neighbors, n - 1)
-    with config_context(working_memory=64):  # MiB per distance chunk
-        neighbours = NearestNeighbors(n_neighbors=n_neighbors).fit(x).kneighbors(return_distance=False)
-    graph = csr_matrix((np.ones(neighbours.size), neighbours.ravel(), np.arange(0, neighbours.size + 1, n_neighbors)),
-                       shape=(n, n))
-    return graph.maximum(graph.T)
+# Above this many candidates cluster_margin links on the nearest-neighbour graph (BENCHMARKS.md, "Cluster-Margin:
+# exact or nearest-neighbour linkage"): the exact linkage's condensed distance matrix is 8 n^2 / 2 bytes.
+EXACT_LINKAGE_MAX_CANDIDATES = 5_000
+GRAPH_NEIGHBORS = 20
 
 
 @register
@@ -147,46 +139,61 @@ class ClusterMargin(Strategy):
     3. Round-robin over the clusters sorted by size, smallest first: each pass takes one sample drawn
        at random from each cluster not yet exhausted, until k are taken. The draw within a cluster is
        a seeded hash of the example ids (``stable_random``), so permuting the pool does not change it.
-    Cost: the full average-linkage tree of the candidates, O(candidates^2) memory (k = 1,000 with
-    factor 10: about 16 s and 435 MiB on 2 cores). ``neighbors`` = m > 0 restricts the
-    linkage to a sparse m-nearest-neighbour graph (scikit-learn's connectivity-constrained linkage,
-    O(candidates * m) memory) but was measured slower on CPU (k = 100: 2.2 s instead of 0.1 s), so it
-    is off by default.
-    Deviations: the paper clusters the whole pool once, with the embeddings of the first model; we
-    cluster only the candidates, each round, with the current model (the cost does not grow with the
-    pool); the kNN graph makes the linkage approximate (merges between non-neighbouring groups wait
-    until a chain of neighbours joins them).
+
+    Linkage (``neighbors``, CLI --cluster_margin_neighbors), n = the number of candidates
+    (acquisition/linkage.py):
+    - 0: exact average linkage over all pairs (scikit-learn, SciPy's linkage underneath): O(n^2) memory
+      (the condensed distance matrix) and time; k = 1,000 (n = 10,000): 15.3 CPU-s, 448 MiB.
+    - m >= 1: average linkage on the symmetric m-nearest-neighbour graph of the candidates (the kNN-graph
+      route to large-scale average-linkage HAC, Dhulipala et al. 2021, ICML): a pair of clusters is
+      linked by the mean distance over the graph's edges between them (exact UPGMA when the graph is
+      complete); O(n m) memory, the neighbour search brute force in 64-MiB chunks; k = 1,000 with
+      m = 20: 7.9 CPU-s, 73 MiB.
+    - None (default): exact up to ``EXACT_LINKAGE_MAX_CANDIDATES`` = 5,000 candidates (k <= 500 with
+      factor 10; about where the graph becomes the faster of the two on 2 cores), the m = 20 graph
+      above, so memory grows linearly in k, not quadratically.
+    Deviations: the paper clusters the whole pool once, with the embeddings of the first model (so it
+    pays for the quadratic HAC once); we cluster only the candidates, each round, with
+    the current model (the cost does not grow with the pool). Above 5,000 candidates the graph linkage
+    is approximate: two clusters are compared only through the graph's edges between them (their
+    nearest pairs, so large clusters look closer than their full average), and pieces the graph never
+    connects are joined by the average linkage of their centroids. On a 200-group Gaussian mixture
+    (D = 384; BENCHMARKS.md, "Cluster-Margin: exact or nearest-neighbour linkage") the m = 20 batch
+    shares 99-100 % of the exact batch at k = 300, 70-77 % at k = 100 and 74 % at k = 1,000 (there
+    the cut joins or splits the mixture's groups, where the graph sees fewer of the distances); a 1 %
+    jitter of the embeddings moves the exact batch itself by 0-1 %, 0 % and 4 %.
     """
 
     name = "cluster_margin"
     summary = "Citovsky et al.: average-linkage clusters of lowest-margin candidates, random picks round-robin"
     needs = Needs(embeddings=True)
 
-    def __init__(self, factor: int = 10, threshold: Optional[float] = None, neighbors: int = 0):
+    def __init__(self, factor: int = 10, threshold: Optional[float] = None, neighbors: Optional[int] = None):
         if isinstance(factor, bool) or not isinstance(factor, (int, np.integer)) or factor < 1:
             raise ValueError(f"factor must be an integer >= 1, got {factor!r}")
         if threshold is not None and not (isinstance(threshold, (int, float)) and threshold > 0):
             raise ValueError(f"threshold must be positive or None, got {threshold!r}")
-        if isinstance(neighbors, bool) or not isinstance(neighbors, (int, np.integer)) or neighbors < 0:
-            raise ValueError(f"neighbors must be an integer >= 0 (0: full linkage), got {neighbors!r}")
+        if neighbors is not None and (isinstance(neighbors, bool) or not isinstance(neighbors, (int, np.integer))
+                                      or neighbors < 0):
+            raise ValueError(f"neighbors must be None (automatic), 0 (exact linkage) or an integer >= 1 "
+                             f"(nearest-neighbour graph), got {neighbors!r}")
         self.factor = factor
         self.threshold = threshold
         self.neighbors = neighbors
 
+    def graph_neighbors(self, n_candidates: int) -> int:
+        """m of the nearest-neighbour graph the linkage runs on for n candidates; 0: exact linkage."""
+        if self.neighbors is not None:
+            return int(self.neighbors)
+        return 0 if n_candidates <= EXACT_LINKAGE_MAX_CANDIDATES else GRAPH_NEIGHBORS
+
     def cluster(self, embeddings: np.ndarray, k: int) -> np.ndarray:
-        """(n,) cluster labels of the candidates' embeddings (average linkage on the kNN graph)."""
-        import warnings
-
-        from sklearn.cluster import AgglomerativeClustering
-
-        connectivity = _knn_connectivity(embeddings, self.neighbors) if self.neighbors else None
-        model = AgglomerativeClustering(
-            n_clusters=None if self.threshold is not None else k, distance_threshold=self.threshold,
-            linkage="average", connectivity=connectivity,
-        )
-        with warnings.catch_warnings():  # a disconnected kNN graph is completed by scikit-learn: expected
-            warnings.filterwarnings("ignore", message=".*connected components.*")
-            return model.fit_predict(embeddings)
+        """(n,) cluster labels of the candidates' embeddings (average linkage, exact or on the kNN graph)."""
+        neighbors = self.graph_neighbors(len(embeddings))
+        n_clusters = None if self.threshold is not None else k
+        if neighbors:
+            return graph_average_linkage(embeddings, neighbors, n_clusters, self.threshold)
+        return exact_average_linkage(embeddings, n_clusters, self.threshold)
 
     def _select(self, inputs: AcquisitionInput, k: int, random_state: int) -> Selection:
         ids = inputs.pool_ids

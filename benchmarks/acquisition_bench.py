@@ -51,15 +51,16 @@ def make_inputs(n: int, n_labels: int, dim: int, n_labeled: int, seed: int = 0) 
     return AcquisitionInput(pool=pool, pool_ids=np.arange(n), labeled_targets=labeled_targets, labeled=labeled)
 
 
-def measure(name: str, inputs: AcquisitionInput, k: int) -> tuple[float, float]:
+def measure(name: str, inputs: AcquisitionInput, k: int) -> tuple[float, float, float]:
+    """(wall seconds, process CPU seconds, peak MiB allocated) of one ``select`` call."""
     strategy = get_strategy(name)
     tracemalloc.start()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     strategy.select(inputs, k, random_state=0)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    return seconds, peak / 2**20
+    return seconds, cpu, peak / 2**20
 
 
 def main() -> None:
@@ -82,9 +83,11 @@ def main() -> None:
         for n in args.sizes:
             inputs = make_inputs(n, n_labels, args.dim, args.labeled)
             for name in args.strategies:
-                seconds, peak_mb = measure(name, inputs, args.k)
-                rows.append({"strategy": name, "labels": n_labels, "n": n, "seconds": seconds, "peak_mb": peak_mb})
-                print(f"{name:<15} L={n_labels:<3} N={n:>9,}  {seconds:8.3f} s  {peak_mb:9.1f} MiB", flush=True)
+                seconds, cpu, peak_mb = measure(name, inputs, args.k)
+                rows.append({"strategy": name, "labels": n_labels, "n": n, "seconds": seconds, "cpu_seconds": cpu,
+                             "peak_mb": peak_mb, "load": os.getloadavg()[0]})
+                print(f"{name:<15} L={n_labels:<3} N={n:>9,}  {seconds:8.3f} s ({cpu:.3f} CPU-s)  {peak_mb:9.1f} MiB",
+                      flush=True)
             del inputs
 
     print(f"\ncommand: python {' '.join(sys.argv)}\nmachine: {machine}; k = {args.k}, D = {args.dim}, "

@@ -83,6 +83,8 @@ def main() -> None:
     parser.add_argument("--passes", type=int, default=80)
     parser.add_argument("--prefixes", type=int, nargs="+", default=[10, 20, 40, 80])
     parser.add_argument("--layers", type=int, default=1, help="partial MC dropout: sampled top layers")
+    parser.add_argument("--modes", nargs="+", choices=("full", "partial"), default=["full", "partial"],
+                        help="which halves of the sweep to run (full: every dropout layer sampled)")
     parser.add_argument("--query", type=int, default=100)
     parser.add_argument("--epochs", type=float, default=15)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (the machine is shared)")
@@ -93,7 +95,8 @@ def main() -> None:
     model, tokenizer, pool, pool_ids, labeled, targets, fit = fine_tuned_model_and_pool(args)
 
     rows = []
-    for mode, layers in (("full", 0), (f"partial k={args.layers}", args.layers)):
+    modes = {"full": ("full", 0), "partial": (f"partial k={args.layers}", args.layers)}
+    for mode, layers in (modes[name] for name in args.modes):
         runs = [per_pass_probabilities(model, pool, tokenizer, args.passes, seed, layers) for seed in (1, 2)]
         for passes in args.prefixes:
             scores, batches = {}, {}

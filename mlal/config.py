@@ -195,6 +195,11 @@ class ActiveLearningArguments:
         default=None, metadata={"help": "cluster_margin: average-linkage distance threshold epsilon (embedding "
                                 "units); default: cut the tree where query-size clusters remain."}
     )
+    cluster_margin_neighbors: Optional[int] = field(
+        default=None, metadata={"help": "cluster_margin: 0 links all candidate pairs (exact average linkage, memory "
+                                "quadratic in the candidates); m >= 1 links on the m-nearest-neighbour graph (linear "
+                                "memory); default: exact up to 5,000 candidates, m = 20 above."}
+    )
     loss: Literal["bce", "weighted_bce"] = field(
         default="bce",
         metadata={
@@ -231,6 +236,8 @@ class ActiveLearningArguments:
         _check(self.pos_weight_max >= 1, "--pos_weight_max must be at least 1 (positive weights are clipped to it)")
         _check(self.cluster_margin_threshold is None or self.cluster_margin_threshold > 0,
                "--cluster_margin_threshold must be positive")
+        _check(self.cluster_margin_neighbors is None or self.cluster_margin_neighbors >= 0,
+               "--cluster_margin_neighbors must be 0 (exact linkage) or a number of nearest neighbours")
 
 
 def _check(ok: bool, message: str) -> None:

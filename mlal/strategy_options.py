@@ -24,6 +24,7 @@ CLI_STRATEGY_OPTIONS: dict[str, tuple[str, str]] = {
     "mmc_decision": ("mmc", "decision"),
     "cluster_margin_factor": ("cluster_margin", "factor"),
     "cluster_margin_threshold": ("cluster_margin", "threshold"),
+    "cluster_margin_neighbors": ("cluster_margin", "neighbors"),
 }
 
 

@@ -71,7 +71,7 @@ def test_parameters_are_stored_under_their_own_names_and_shown_when_changed():
     assert margin.aggregation == "mean" and margin.get_params() == {"aggregation": "mean"}
     assert repr(margin) == "Margin(aggregation='mean')"
     cluster = get_strategy("cluster_margin", factor=3, threshold=2.5)
-    assert cluster.get_params() == {"factor": 3, "threshold": 2.5, "neighbors": 0}
+    assert cluster.get_params() == {"factor": 3, "threshold": 2.5, "neighbors": None}
     assert repr(cluster) == "ClusterMargin(factor=3, threshold=2.5)"
     assert repr(get_strategy("beal", variant="set")) == "BEAL(variant='set')"
     assert margin.set_params(aggregation="min") is margin and margin.aggregation == "min"

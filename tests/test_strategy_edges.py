@@ -9,9 +9,13 @@ import pytest
 from conftest import ROOT
 from test_strategies import ALL, make_inputs, random_inputs
 
-from mlal.acquisition import AcquisitionInput, AcquisitionInputError, ModelOutputs, get_strategy
+from mlal.acquisition import AcquisitionInput, AcquisitionInputError, ModelOutputs, diversity, get_strategy
 from mlal.acquisition.base import binary_entropy, top_k
+from mlal.acquisition.linkage import exact_average_linkage, graph_average_linkage
 from mlal.acquisition.set_based import separation_margin
+from mlal.config import ActiveLearningArguments
+from mlal.errors import UsageError
+from mlal.strategy_options import strategy_from_config
 
 
 # ------------------------------------------------------------------ adaptive: all-negative rows
@@ -253,3 +257,74 @@ def test_cluster_margin_draws_at_random_within_a_cluster():
 def test_cluster_margin_rejects_bad_threshold():
     with pytest.raises(ValueError, match="threshold must be positive"):
         get_strategy("cluster_margin", threshold=0.0)
+
+
+# ------------------------------------------------------------------ cluster_margin: linkage on the kNN graph
+POINTS = np.array([[0.0], [1.0], [2.2], [3.6]])
+
+
+def test_graph_linkage_on_the_complete_graph_is_exact_average_linkage():
+    # All pairs known (m = 3): {0, 1} at 1; then d({0,1}, 2.2) = (2.2 + 1.2) / 2 = 1.7 > d(2.2, 3.6) = 1.4,
+    # so {2.2, 3.6} at 1.4: two clusters {0, 1}, {2.2, 3.6}, as SciPy's UPGMA.
+    for labels in (graph_average_linkage(POINTS, 3, 2, None), exact_average_linkage(POINTS, 2, None)):
+        assert labels[0] == labels[1] != labels[2] == labels[3]
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 4))
+    for n_clusters in (2, 7, 20):
+        graph, exact = graph_average_linkage(x, 39, n_clusters, None), exact_average_linkage(x, n_clusters, None)
+        assert len(set(zip(graph, exact))) == n_clusters == len(set(graph))  # the same partition
+
+
+def test_graph_linkage_averages_only_the_edges_it_knows():
+    # m = 1 graph: edges 0-1 (1), 1-2.2 (1.2), 2.2-3.6 (1.4). {0, 1} at 1; {0,1}-2.2 knows one edge: 1.2 < 1.4,
+    # so {0, 1, 2.2} at 1.2, where exact linkage (above) joins 2.2 with 3.6.
+    labels = graph_average_linkage(POINTS, 1, 2, None)
+    assert labels[0] == labels[1] == labels[2] != labels[3]
+    # With a threshold of 1.3 the merges at 1 and 1.2 happen and the one at 1.4 does not.
+    assert len(set(graph_average_linkage(POINTS, 1, None, 1.3))) == 2
+    assert len(set(graph_average_linkage(POINTS, 1, None, 1.1))) == 3
+
+
+def test_graph_linkage_joins_disconnected_pieces_by_their_centroids():
+    x = np.array([[0.0], [0.1], [10.0], [10.1], [30.0], [30.1]])  # m = 1: three pieces that never touch
+    labels = graph_average_linkage(x, 1, 2, None)  # centroids 0.05, 10.05, 30.05: the first two join
+    assert labels[0] == labels[1] == labels[2] == labels[3] != labels[4] == labels[5]
+    # With a threshold: the pieces join when their centroids are closer than it (10 < 15 < 20), not otherwise.
+    labels = graph_average_linkage(x, 1, None, 15.0)
+    assert labels[0] == labels[1] == labels[2] == labels[3] != labels[4] == labels[5]
+    assert len(set(graph_average_linkage(x, 1, None, 5.0))) == 3
+
+
+def test_cluster_margin_switches_to_the_graph_above_the_limit(monkeypatch):
+    monkeypatch.setattr(diversity, "EXACT_LINKAGE_MAX_CANDIDATES", 9)
+    strategy = get_strategy("cluster_margin")
+    assert strategy.graph_neighbors(9) == 0 and strategy.graph_neighbors(10) == diversity.GRAPH_NEIGHBORS == 20
+    assert get_strategy("cluster_margin", neighbors=0).graph_neighbors(10**6) == 0
+    assert get_strategy("cluster_margin", neighbors=5).graph_neighbors(3) == 5
+    inputs, group = three_clusters()  # 10 candidates: the graph (m = 20 -> all 9 others: exact here)
+    assert sorted(group[strategy.select(inputs, 3, random_state=0).positions]) == [0, 1, 2]
+
+
+@pytest.mark.parametrize("neighbors", [0, 4])
+def test_cluster_margin_pool_permutation_only_permutes_the_batch(neighbors):
+    rng = np.random.default_rng(1)
+    n = 80
+    embeddings = rng.normal(size=(8, 6))[rng.integers(0, 8, n)] + 0.3 * rng.normal(size=(n, 6))
+    inputs = make_inputs(rng.random((n, 2)), embeddings=embeddings, ids=np.arange(1000, 1000 + n))
+    permutation = rng.permutation(n)
+    permuted = make_inputs(inputs.pool.probs[permutation], embeddings=embeddings[permutation],
+                           ids=inputs.pool_ids[permutation])
+    strategy = get_strategy("cluster_margin", factor=4, neighbors=neighbors)
+    for seed in (0, 1):
+        chosen = inputs.pool_ids[strategy.select(inputs, 12, random_state=seed).positions]
+        chosen_permuted = permuted.pool_ids[strategy.select(permuted, 12, random_state=seed).positions]
+        assert chosen.tolist() == chosen_permuted.tolist()
+
+
+def test_cluster_margin_neighbors_option():
+    assert strategy_from_config(ActiveLearningArguments(strategy="cluster_margin",
+                                                        cluster_margin_neighbors=5)).neighbors == 5
+    with pytest.raises(UsageError, match="--cluster_margin_neighbors must be 0"):
+        ActiveLearningArguments(strategy="cluster_margin", cluster_margin_neighbors=-1)
+    with pytest.raises(ValueError, match="neighbors must be None"):
+        get_strategy("cluster_margin", neighbors=-2)
