@@ -100,6 +100,29 @@ class FolderLock:
             f"choose another folder (if that process is gone, delete {self.path})"
         )
 
+    def check_free(self) -> None:
+        """Raise :class:`LockHeld` if another process holds the lock now; takes nothing, writes nothing.
+
+        Called before a run compares its config with the folder's, so a second run on a held folder is told
+        who holds it (not that its config differs)."""
+        holder = self.holder()
+        if holder is None:
+            return
+        if fcntl is not None:
+            try:
+                fd = os.open(self.path, os.O_RDONLY)
+            except OSError:
+                return  # removed meanwhile, or unreadable: acquire() decides
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                if exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                    raise self._refuse(self.holder() or holder) from None
+            finally:
+                os.close(fd)  # drops the probe's flock, if it got one
+        if holder and self._held_by_other(holder):
+            raise self._refuse(holder)
+
     # ------------------------------------------------------------------ acquire / release
     def acquire(self) -> "FolderLock":
         if self._fd is not None:

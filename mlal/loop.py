@@ -24,6 +24,7 @@ from .modeling import ModelSource, load_model_config, load_tokenizer
 from .oracle import LabelStore
 from .distributed import barrier, is_main_process, world_size
 from .hub import FINAL_MODEL
+from .lock import FolderLock
 from .preflight import check_model_loads, check_training_arguments
 from .results import RunRecorder, now_iso
 from .round import TABLE_HEADER, Phase, RoundContext, run_round, table_row
@@ -62,6 +63,8 @@ def _prepare_output_dir(config: ExperimentConfig, data: MultiLabelData) -> Path:
     else:
         output_dir = default_output_dir(data.name, config.al.strategy, config.training.seed)
     check_output_folder(output_dir)  # a file, or a folder of other files: refused, --overwrite or not
+    if is_main_process():
+        FolderLock(output_dir).check_free()  # held by a running process: say who, before comparing configs
     return output_dir
 
 

@@ -105,6 +105,7 @@ def fine_tune(
             output_dir=str(output_dir),
             save_strategy=training_args.save_strategy if use_checkpoints else "no",
             push_to_hub=False,  # the final model is pushed once, with a model card (mlal.hub)
+            hub_token=None,  # Trainer pickles its args into checkpoints (training_args.bin): never the token
             report_to=[],  # trackers get the AL curve, one point per round (mlal.trackers)
             # pinned memory only helps (and only exists) with an accelerator
             dataloader_pin_memory=training_args.dataloader_pin_memory and torch.cuda.is_available(),
