@@ -249,27 +249,48 @@ def test_refused_options_give_one_line_exit_2_and_write_nothing(tiny_bert_dir, t
     assert not (tmp_path / "out").exists()
 
 
-def test_full_disk_mid_run_keeps_the_last_commit_and_says_so(tiny_bert_dir, tmp_path, monkeypatch, capsys):
+def _disk_fills_at(where: str, monkeypatch) -> None:
+    """ENOSPC in round 1: writing state.json (phase evaluated), or halfway through saving the weights."""
+    import transformers
+
     import mlal.state
 
-    real = mlal.state.atomic_write_bytes
+    full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    if where == "state":
+        real = mlal.state.atomic_write_bytes
 
-    def disk_fills(path, data, **kwargs):
-        if b'"phase": "evaluated"' in data and b'"round": 1' in data:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-        return real(path, data, **kwargs)
+        def write(path, data, **kwargs):
+            if b'"phase": "evaluated"' in data and b'"round": 1' in data:
+                raise full
+            return real(path, data, **kwargs)
 
-    monkeypatch.setattr(mlal.state, "atomic_write_bytes", disk_fills)
+        monkeypatch.setattr(mlal.state, "atomic_write_bytes", write)
+    else:
+        real, calls = transformers.PreTrainedModel.save_pretrained, []
+
+        def save(self, folder, *args, **kwargs):
+            calls.append(folder)
+            real(self, folder, *args, **kwargs)
+            if len(calls) == 2:  # round 1's weights: part of the folder written, then the disk is full
+                raise full
+
+        monkeypatch.setattr(transformers.PreTrainedModel, "save_pretrained", save)
+
+
+@pytest.mark.parametrize("where, saved", [("state", (1, "trained")), ("weights", (1, "start"))])
+def test_full_disk_mid_run_keeps_the_last_commit_and_says_so(tiny_bert_dir, tmp_path, monkeypatch, capsys, where,
+                                                             saved):
     folder = tmp_path / "run"
     argv = tiny_run_argv(tiny_bert_dir, folder, rounds=2)
-    exit_code, errors = _main(capsys, argv)
+    with monkeypatch.context() as patch:
+        _disk_fills_at(where, patch)
+        exit_code, errors = _main(capsys, argv)
     assert exit_code == 2 and len(errors) == 1
-    assert "no space left on the device" in errors[0] and "round 1, phase trained" in errors[0]
+    assert "no space left on the device" in errors[0] and "round {}, phase {}".format(*saved) in errors[0]
     assert "rerun the same command to resume" in errors[0]
     state = RunState(folder).load()  # intact: checksums of the state and every file it names hold
-    assert (state["round"], state["phase"]) == (1, "trained")
-    assert not list(folder.rglob("*.tmp")) and not (folder / LOCK_NAME).exists()
-    monkeypatch.setattr(mlal.state, "atomic_write_bytes", real)
+    assert (state["round"], state["phase"]) == saved
+    assert not list(folder.rglob("*.tmp")) and not (folder / LOCK_NAME).exists()  # the failed write discarded
     assert run_active_learning.main(argv) == 0
     assert "resuming" in capsys.readouterr().out
     assert [r["labeled_count"] for r in json.loads((folder / STATISTICS).read_text())["rounds"]] == [20, 30]
