@@ -101,25 +101,10 @@ class FolderLock:
         )
 
     def check_free(self) -> None:
-        """Raise :class:`LockHeld` if another process holds the lock now; takes nothing, writes nothing.
-
-        Called before a run compares its config with the folder's, so a second run on a held folder is told
-        who holds it (not that its config differs)."""
+        """Raise :class:`LockHeld` if the lock file names a process that still runs; takes nothing, writes
+        nothing. Called before a run compares its config with the folder's, so a second run on a held folder
+        is told who holds it (not "already finished" or "a different config"). :meth:`acquire` decides."""
         holder = self.holder()
-        if holder is None:
-            return
-        if fcntl is not None:
-            try:
-                fd = os.open(self.path, os.O_RDONLY)
-            except OSError:
-                return  # removed meanwhile, or unreadable: acquire() decides
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError as exc:
-                if exc.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                    raise self._refuse(self.holder() or holder) from None
-            finally:
-                os.close(fd)  # drops the probe's flock, if it got one
         if holder and self._held_by_other(holder):
             raise self._refuse(holder)
 
