@@ -27,8 +27,8 @@ def resolve_model_path(name: str) -> str:
 
 def _load_error(kind: str, name: str, exc: Exception, flag: str = "--model") -> UsageError:
     if not Path(name).expanduser().exists() and name.startswith((".", "/", "~")):  # a path, not a Hub id
-        return UsageError(f"could not load {kind}: the folder {name} does not exist; fix {flag} (a model folder or "
-                          "a Hub id)")
+        return UsageError(f"could not load the {kind}: {flag} {name} does not exist; fix {flag} (a model folder "
+                          "or a Hub id)")
     where = "folder" if Path(name).exists() else "Hub id"
     return UsageError(
         f"could not load {kind} from {where} {name!r} ({exc.__class__.__name__}: {str(exc).splitlines()[0][:120]}); "

@@ -137,5 +137,5 @@ def test_a_model_or_tokenizer_path_that_does_not_exist_is_named(tiny_bert_dir, t
     out = tmp_path / "out"
     code, errors = _main(capsys, tiny_run_argv(tiny_bert_dir, out, rounds=1, **{option: str(missing)}))
     assert code == 2 and len(errors) == 1, errors
-    assert f"the folder {missing} does not exist; fix {flag}" in errors[0]
+    assert f"{flag} {missing} does not exist; fix {flag}" in errors[0]
     assert not out.exists()
