@@ -175,7 +175,8 @@ def _start_failures(tiny_bert_dir, model_without_weights):
     return [
         (dict(model=model_without_weights), "could not load model"),
         (dict(learning_rate=-1), "--learning_rate must be >= 0"),
-        (dict(tokenizer=str(Path(model_without_weights).parent / "no-tokenizer")), "could not load tokenizer"),
+        (dict(tokenizer=str(Path(model_without_weights).parent / "no-tokenizer")),
+         "could not load the tokenizer: --tokenizer .*no-tokenizer does not exist"),
     ]
 
 
