@@ -100,6 +100,14 @@ class FolderLock:
             f"choose another folder (if that process is gone, delete {self.path})"
         )
 
+    def check_free(self) -> None:
+        """Raise :class:`LockHeld` if the lock file names a process that still runs; takes nothing, writes
+        nothing. Called before a run compares its config with the folder's, so a second run on a held folder
+        is told who holds it (not "already finished" or "a different config"). :meth:`acquire` decides."""
+        holder = self.holder()
+        if holder and self._held_by_other(holder):
+            raise self._refuse(holder)
+
     # ------------------------------------------------------------------ acquire / release
     def acquire(self) -> "FolderLock":
         if self._fd is not None:

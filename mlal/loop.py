@@ -27,7 +27,9 @@ from .hub import FINAL_MODEL
 from .preflight import check_model_loads, check_training_arguments
 from .results import RunRecorder, now_iso
 from .round import TABLE_HEADER, Phase, RoundContext, run_round, table_row
-from .run_folder import check_output_folder, check_writable, holds_run, lock_run_folder, remove_run, write_failure
+from .run_folder import (
+    check_not_held, check_output_folder, check_writable, holds_run, lock_run_folder, remove_run, write_failure,
+)
 from .run_format import STATISTICS, strategy_folder
 from .state import RunState, config_differences, config_hash
 from .options import candidate_ids, validate_options
@@ -62,6 +64,7 @@ def _prepare_output_dir(config: ExperimentConfig, data: MultiLabelData) -> Path:
     else:
         output_dir = default_output_dir(data.name, config.al.strategy, config.training.seed)
     check_output_folder(output_dir)  # a file, or a folder of other files: refused, --overwrite or not
+    check_not_held(output_dir)  # held by a running process: say who, before comparing configs
     return output_dir
 
 

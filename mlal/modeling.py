@@ -25,7 +25,10 @@ def resolve_model_path(name: str) -> str:
     return name
 
 
-def _load_error(kind: str, name: str, exc: Exception) -> UsageError:
+def _load_error(kind: str, name: str, exc: Exception, flag: str = "--model") -> UsageError:
+    if not Path(name).expanduser().exists() and name.startswith((".", "/", "~")):  # a path, not a Hub id
+        return UsageError(f"could not load the {kind}: {flag} {name} does not exist; fix {flag} (a model folder "
+                          "or a Hub id)")
     where = "folder" if Path(name).exists() else "Hub id"
     return UsageError(
         f"could not load {kind} from {where} {name!r} ({exc.__class__.__name__}: {str(exc).splitlines()[0][:120]}); "
@@ -41,7 +44,7 @@ def load_tokenizer(args: ModelArguments, default: Optional[str] = None):
     try:
         return AutoTokenizer.from_pretrained(name, trust_remote_code=args.trust_remote_code, cache_dir=args.cache_dir)
     except Exception as exc:
-        raise _load_error("tokenizer", name, exc) from None
+        raise _load_error("tokenizer", name, exc, "--tokenizer" if args.tokenizer else "--model") from None
 
 
 def load_model_config(args: ModelArguments, label_names: list[str]):

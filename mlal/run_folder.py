@@ -151,6 +151,19 @@ def _saved_point(output_dir: Path) -> str:
     return "no state of this run had been saved yet (nothing earlier was touched)"
 
 
+def check_not_held(output_dir: Path) -> None:
+    """Refuse (every process) a folder whose lock names a running process: before configs are compared."""
+    refusal = None
+    if is_main_process():
+        try:
+            FolderLock(output_dir).check_free()
+        except LockHeld as exc:
+            refusal = str(exc)
+    refusal = broadcast(refusal)
+    if refusal is not None:
+        raise LockHeld(refusal)
+
+
 def lock_run_folder(output_dir: Path) -> Optional[FolderLock]:
     """Lock the run folder on the main process (None on the others, which learn whether it worked)."""
     lock, refusal = None, None

@@ -152,7 +152,11 @@ class RunState:
         for path in (tmp, target):
             if path.exists():
                 shutil.rmtree(path)
-        model.save_pretrained(tmp, safe_serialization=True)
+        try:
+            model.save_pretrained(tmp, safe_serialization=True)
+        except BaseException:  # a full disk, say: discard the half-written folder (and free its space)
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         tmp.rename(target)
         self.data["files"] = {k: v for k, v in self.data.get("files", {}).items() if not k.startswith("state/model-")}
         for file in sorted(target.iterdir()):

@@ -18,6 +18,7 @@ from transformers.trainer_utils import get_last_checkpoint
 from .console import PhaseProgressBar, TrainerLogFile, echoes_trainer_logs, progress_disabled
 from .faults import maybe_fail
 from .metrics import mean_average_precision
+from .redact import redact_text
 
 NOTEBOOK_BAR = "NotebookProgressCallback"  # Trainer's default in Jupyter, in place of ProgressCallback
 
@@ -105,6 +106,10 @@ def fine_tune(
             output_dir=str(output_dir),
             save_strategy=training_args.save_strategy if use_checkpoints else "no",
             push_to_hub=False,  # the final model is pushed once, with a model card (mlal.hub)
+            # Trainer pickles its args into checkpoints (training_args.bin): never a token, nor a token-shaped
+            # string in the run name (mlal.redact)
+            hub_token=None,
+            run_name=redact_text(training_args.run_name) if training_args.run_name else training_args.run_name,
             report_to=[],  # trackers get the AL curve, one point per round (mlal.trackers)
             # pinned memory only helps (and only exists) with an accelerator
             dataloader_pin_memory=training_args.dataloader_pin_memory and torch.cuda.is_available(),

@@ -72,3 +72,42 @@ def tiny_run_argv(tiny_bert_dir: str, output_dir, **overrides) -> list[str]:
     from mlal.config import options_to_argv
 
     return options_to_argv(tiny_run_options(tiny_bert_dir, output_dir, **overrides))
+
+
+# ---------------------------------------------------------------- shared by the hardening tests (issue 15)
+def run_tiny(tiny_bert_dir: str, output_dir, **overrides) -> dict:
+    """A one-round tiny run through the Python API (silent); returns its statistics."""
+    from mlal import make_config, run_experiment
+
+    options = tiny_run_options(tiny_bert_dir, output_dir, **{"rounds": 1, **overrides})
+    return run_experiment(make_config(**options), log=lambda s: None)
+
+
+def run_cli(capsys, argv) -> tuple[int, list[str]]:
+    """Run the command line in this process; return its exit code and its ``error:`` lines."""
+    import run_active_learning
+
+    code = run_active_learning.main([str(a) for a in argv])
+    err = capsys.readouterr().err
+    return code, [line for line in err.splitlines() if line.startswith("error:")]
+
+
+def snapshot(folder: Path) -> dict:
+    """Every file under ``folder`` (relative path -> bytes)."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(Path(folder).rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="session")
+def finished_run(tiny_bert_dir, tmp_path_factory) -> Path:
+    """A finished one-round tiny run; tests that need an old run to protect work on a copy (copy_run)."""
+    folder = tmp_path_factory.mktemp("finished") / "run"
+    run_tiny(tiny_bert_dir, folder)
+    return folder
+
+
+def copy_run(finished_run: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    target = tmp_path / "old"
+    shutil.copytree(finished_run, target)
+    return target

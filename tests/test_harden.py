@@ -4,14 +4,26 @@ per folder at a time."""
 
 from __future__ import annotations
 
+import errno
+import json
+import os
+import shutil
 import sys
+from pathlib import Path
 
 import huggingface_hub
 import pytest
 from conftest import ROOT, tiny_run_argv
+from conftest import copy_run as _copy_run
+from conftest import run_cli as _main
+from conftest import run_tiny as _run
+from conftest import snapshot as _snapshot
 
+from mlal.errors import UsageError
+from mlal.lock import LOCK_NAME
 from mlal.redact import REDACTED, redact, redact_argv
 from mlal.run_format import STATISTICS
+from mlal.state import RunState
 
 sys.path.insert(0, str(ROOT))
 import run_active_learning  # noqa: E402
@@ -42,77 +54,63 @@ def test_redact_nested_values():
                              "notes": [f"pushed with {REDACTED}"], "command": ["x.py", "--api_key", REDACTED]}
 
 
-def test_token_is_in_no_file_of_the_run_and_nothing_uploaded(tiny_bert_dir, tmp_path, monkeypatch, capsys):
+ENV_TOKEN = "hf_EnvOnlyLookalike0123456789abcdefUVW"
+
+
+@pytest.mark.parametrize("given", ["argv", "yaml"])
+def test_token_is_in_no_file_of_the_run_and_nothing_uploaded(tiny_bert_dir, tmp_path, monkeypatch, capsys, given):
+    """A token from --hub_token (short, not Hub-shaped: caught by the option's name), a YAML config or
+    HF_TOKEN is in no file of the run folder (Trainer's checkpoints with their pickled ``training_args.bin``
+    included, read before removal: a kill mid-training leaves them), and in nothing uploaded."""
+    import mlal.training
+
     uploaded = {}
 
     def fake_upload(self, folder_path, repo_id, **kwargs):
         uploaded.update({p.relative_to(folder_path).as_posix(): p.read_bytes()
-                         for p in sorted(__import__("pathlib").Path(folder_path).rglob("*")) if p.is_file()})
+                         for p in sorted(Path(folder_path).rglob("*")) if p.is_file()})
         return "https://hub/commit"
 
+    class ReadCheckpoints:  # what Trainer wrote in the run folder, read before it is removed after training
+        def __getattr__(self, name):
+            return getattr(shutil, name)
+
+        def rmtree(self, path, *args, **kwargs):
+            kept.update({p: p.read_bytes() for p in Path(path).rglob("*") if p.is_file()})
+            shutil.rmtree(path, *args, **kwargs)
+
+    kept = {}
+    monkeypatch.setattr(mlal.training, "shutil", ReadCheckpoints())
     monkeypatch.setattr(huggingface_hub.HfApi, "create_repo", lambda self, repo_id, **kw: None)
     monkeypatch.setattr(huggingface_hub.HfApi, "upload_folder", fake_upload)
+    monkeypatch.setenv("HF_TOKEN", ENV_TOKEN)
+    token = "hf_xxx" if given == "argv" else FAKE_TOKEN
     run_dir = tmp_path / "run"
     argv = [*tiny_run_argv(tiny_bert_dir, run_dir, rounds=1), "--push_to_hub", "--hub_model_id", "me/tiny",
-            "--hub_token", FAKE_TOKEN, "--run_name", OTHER_TOKEN]
+            "--run_name", OTHER_TOKEN, "--save_strategy", "epoch"]
+    if given == "argv":
+        argv += ["--hub_token", token]
+    else:
+        (tmp_path / "secret.yaml").write_text(f"hub_token: {token}\n")
+        argv += ["--config", str(tmp_path / "secret.yaml")]
     monkeypatch.setattr(sys, "argv", ["run_active_learning.py", *argv])  # what provenance records
     assert run_active_learning.main(argv) == 0
     out = capsys.readouterr()
     assert {STATISTICS, "README.md", "config.json", "model.safetensors"} <= set(uploaded)
     files = {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file()}
-    assert len(files) > 10
-    for secret in (FAKE_TOKEN, OTHER_TOKEN):
+    assert any(p.name == "training_args.bin" and run_dir in p.parents for p in kept)  # a checkpoint was written
+    files.update(kept)
+    for secret in (token, OTHER_TOKEN, ENV_TOKEN):
         assert secret not in out.out + out.err
         assert not [p for p, data in files.items() if secret.encode() in data]
         assert not [name for name, data in uploaded.items() if secret.encode() in data]
     statistics = (run_dir / STATISTICS).read_text()
-    assert f'"--hub_token",\n      "{REDACTED}"' in statistics  # the argv is kept, the value masked
+    if given == "argv":
+        assert f'"--hub_token",\n      "{REDACTED}"' in statistics  # the argv is kept, the value masked
 
 
 # ---------------------------------------------------------------- helpers for the run-folder tests
-import errno  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import shutil  # noqa: E402
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-from pathlib import Path  # noqa: E402
 
-from conftest import tiny_run_options  # noqa: E402
-
-from mlal import make_config, run_experiment  # noqa: E402
-from mlal.errors import UsageError  # noqa: E402
-from mlal.lock import LOCK_NAME, FolderLock, LockHeld  # noqa: E402
-from mlal.state import RunState  # noqa: E402
-
-
-def _run(tiny_bert_dir, output_dir, **overrides):
-    options = tiny_run_options(tiny_bert_dir, output_dir, **{"rounds": 1, **overrides})
-    return run_experiment(make_config(**options), log=lambda s: None)
-
-
-def _snapshot(folder: Path) -> dict:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def _main(capsys, argv) -> tuple[int, list[str]]:
-    code = run_active_learning.main([str(a) for a in argv])
-    err = capsys.readouterr().err
-    return code, [line for line in err.splitlines() if line.startswith("error:")]
-
-
-@pytest.fixture(scope="module")
-def finished_run(tiny_bert_dir, tmp_path_factory):
-    """A finished one-round run, copied by tests that need an old run to protect."""
-    folder = tmp_path_factory.mktemp("finished") / "run"
-    _run(tiny_bert_dir, folder)
-    return folder
-
-
-def _copy_run(finished_run, tmp_path) -> Path:
-    target = tmp_path / "old"
-    shutil.copytree(finished_run, target)
-    return target
 
 
 # ---------------------------------------------------------------- 2. --overwrite never deletes a user's files
@@ -177,7 +175,8 @@ def _start_failures(tiny_bert_dir, model_without_weights):
     return [
         (dict(model=model_without_weights), "could not load model"),
         (dict(learning_rate=-1), "--learning_rate must be >= 0"),
-        (dict(tokenizer=str(Path(model_without_weights).parent / "no-tokenizer")), "could not load tokenizer"),
+        (dict(tokenizer=str(Path(model_without_weights).parent / "no-tokenizer")),
+         "could not load the tokenizer: --tokenizer .*no-tokenizer does not exist"),
     ]
 
 
@@ -251,96 +250,48 @@ def test_refused_options_give_one_line_exit_2_and_write_nothing(tiny_bert_dir, t
     assert not (tmp_path / "out").exists()
 
 
-def test_full_disk_mid_run_keeps_the_last_commit_and_says_so(tiny_bert_dir, tmp_path, monkeypatch, capsys):
+def _disk_fills_at(where: str, monkeypatch) -> None:
+    """ENOSPC in round 1: writing state.json (phase evaluated), or halfway through saving the weights."""
+    import transformers
+
     import mlal.state
 
-    real = mlal.state.atomic_write_bytes
+    full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    if where == "state":
+        real = mlal.state.atomic_write_bytes
 
-    def disk_fills(path, data, **kwargs):
-        if b'"phase": "evaluated"' in data and b'"round": 1' in data:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-        return real(path, data, **kwargs)
+        def write(path, data, **kwargs):
+            if b'"phase": "evaluated"' in data and b'"round": 1' in data:
+                raise full
+            return real(path, data, **kwargs)
 
-    monkeypatch.setattr(mlal.state, "atomic_write_bytes", disk_fills)
+        monkeypatch.setattr(mlal.state, "atomic_write_bytes", write)
+    else:
+        real, calls = transformers.PreTrainedModel.save_pretrained, []
+
+        def save(self, folder, *args, **kwargs):
+            calls.append(folder)
+            real(self, folder, *args, **kwargs)
+            if len(calls) == 2:  # round 1's weights: part of the folder written, then the disk is full
+                raise full
+
+        monkeypatch.setattr(transformers.PreTrainedModel, "save_pretrained", save)
+
+
+@pytest.mark.parametrize("where, saved", [("state", (1, "trained")), ("weights", (1, "start"))])
+def test_full_disk_mid_run_keeps_the_last_commit_and_says_so(tiny_bert_dir, tmp_path, monkeypatch, capsys, where,
+                                                             saved):
     folder = tmp_path / "run"
     argv = tiny_run_argv(tiny_bert_dir, folder, rounds=2)
-    exit_code, errors = _main(capsys, argv)
+    with monkeypatch.context() as patch:
+        _disk_fills_at(where, patch)
+        exit_code, errors = _main(capsys, argv)
     assert exit_code == 2 and len(errors) == 1
-    assert "no space left on the device" in errors[0] and "round 1, phase trained" in errors[0]
+    assert "no space left on the device" in errors[0] and "round {}, phase {}".format(*saved) in errors[0]
     assert "rerun the same command to resume" in errors[0]
     state = RunState(folder).load()  # intact: checksums of the state and every file it names hold
-    assert (state["round"], state["phase"]) == (1, "trained")
-    assert not list(folder.rglob("*.tmp")) and not (folder / LOCK_NAME).exists()
-    monkeypatch.setattr(mlal.state, "atomic_write_bytes", real)
+    assert (state["round"], state["phase"]) == saved
+    assert not list(folder.rglob("*.tmp")) and not (folder / LOCK_NAME).exists()  # the failed write discarded
     assert run_active_learning.main(argv) == 0
     assert "resuming" in capsys.readouterr().out
     assert [r["labeled_count"] for r in json.loads((folder / STATISTICS).read_text())["rounds"]] == [20, 30]
-
-
-# ---------------------------------------------------------------- 5. one run per folder
-def _live_process():
-    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
-
-
-def _fake_lock(folder: Path, pid: int, host: str | None = None) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / LOCK_NAME).write_text(json.dumps({"pid": pid, "host": host or socket.gethostname(),
-                                                "started": "2026-01-01T00:00:00+00:00", "purpose": "test holder"}))
-
-
-def test_lock_is_exclusive_and_released(tmp_path):
-    folder = tmp_path / "a" / "b"
-    with FolderLock(folder) as lock:
-        holder = json.loads((folder / LOCK_NAME).read_text())
-        assert holder["pid"] == os.getpid() and holder["host"] == socket.gethostname() and lock.held
-        with pytest.raises(LockHeld, match=f"in use by another process \\(pid {os.getpid()} on host"):
-            FolderLock(folder).acquire()
-        script = f"from mlal.lock import FolderLock; FolderLock({str(folder)!r}).acquire()"
-        other = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True)
-        assert other.returncode != 0 and "LockHeld" in other.stderr
-    assert not (tmp_path / "a").exists()  # created for the lock, left empty: removed again
-
-
-def test_lock_held_by_a_process_that_died_with_it_is_taken_over(tmp_path):
-    folder = tmp_path / "run"
-    folder.mkdir()
-    script = f"import os; from mlal.lock import FolderLock; FolderLock({str(folder)!r}).acquire(); os._exit(9)"
-    assert subprocess.run([sys.executable, "-c", script], cwd=ROOT).returncode == 9
-    dead_pid = json.loads((folder / LOCK_NAME).read_text())["pid"]
-    with FolderLock(folder) as lock:
-        assert lock.stale["pid"] == dead_pid
-    assert not (folder / LOCK_NAME).exists()
-
-
-def test_lock_of_another_host_is_respected(tmp_path):
-    _fake_lock(tmp_path, 1, host="elsewhere.example")
-    with pytest.raises(LockHeld, match="pid 1 on host elsewhere.example"):
-        FolderLock(tmp_path).acquire()
-
-
-def test_second_run_or_sweep_on_a_held_folder_exits_2_naming_the_holder(tiny_bert_dir, finished_run, tmp_path,
-                                                                        capsys):
-    holder = _live_process()
-    try:
-        folder = _copy_run(finished_run, tmp_path)
-        _fake_lock(folder, holder.pid)
-        before = _snapshot(folder)
-        code, errors = _main(capsys, tiny_run_argv(tiny_bert_dir, folder, rounds=1, strategy="random") +
-                             ["--overwrite"])
-        assert code == 2 and len(errors) == 1 and f"in use by another process (pid {holder.pid} on host" in errors[0]
-        assert _snapshot(folder) == before
-        _fake_lock(tmp_path / "sweep" / "random" / "seed7", holder.pid)
-        code, errors = _main(capsys, tiny_run_argv(tiny_bert_dir, tmp_path / "sweep", rounds=1,
-                                                   strategy="random,entropy"))
-        assert code == 2 and len(errors) == 1 and f"pid {holder.pid}" in errors[0]
-    finally:
-        holder.kill()
-        holder.wait()
-
-
-def test_stale_lock_from_a_dead_pid_does_not_block_a_run(tiny_bert_dir, tmp_path):
-    dead = subprocess.Popen([sys.executable, "-c", "pass"])
-    dead.wait()
-    _fake_lock(tmp_path / "run", dead.pid)
-    stats = _run(tiny_bert_dir, tmp_path / "run")
-    assert len(stats["rounds"]) == 1 and not (tmp_path / "run" / LOCK_NAME).exists()

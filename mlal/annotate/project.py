@@ -107,8 +107,12 @@ class Project:
         for path in (tmp, target):
             if path.exists():
                 shutil.rmtree(path)
-        model.save_pretrained(tmp, safe_serialization=True)
-        tokenizer.save_pretrained(tmp)
+        try:
+            model.save_pretrained(tmp, safe_serialization=True)
+            tokenizer.save_pretrained(tmp)
+        except BaseException:  # a full disk, say: discard the half-written folder (and free its space)
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
         tmp.rename(target)
         return str(target.relative_to(self.folder))
 
