@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import UsageError
+from .redact import redact_text
 
 # report_to name -> the package it needs
 PACKAGES = {"tensorboard": "tensorboard", "wandb": "wandb", "trackio": "trackio", "mlflow": "mlflow"}
@@ -130,5 +131,5 @@ class ALCurveTrackers:
 def open_trackers(training_args, output_dir: Path, config: dict, main_process: bool = True) -> ALCurveTrackers:
     """The trackers ``--report_to`` names (none on processes other than the main one)."""
     names = requested_trackers(training_args) if main_process else []
-    run_name = training_args.run_name or str(output_dir)
+    run_name = redact_text(training_args.run_name or str(output_dir))  # a tracker is a place a token must not go
     return ALCurveTrackers(names, output_dir, run_name, config)

@@ -108,6 +108,16 @@ def test_report_to_gets_the_al_curve_with_step_labels_used(tiny_bert_dir, tmp_pa
         assert metrics["train/loss"] == pytest.approx(record["train_loss"])
 
 
+def test_a_token_shaped_run_name_reaches_no_tracker(tmp_path, monkeypatch):
+    from mlal.trackers import open_trackers
+
+    fake = _FakeWandb()
+    monkeypatch.setitem(sys.modules, "wandb", fake)
+    args = types.SimpleNamespace(report_to=["wandb"], run_name="exp-hf_abcdefghijklmnopqrstuvwxyzABCDEF")
+    open_trackers(args, tmp_path, {"seed": 1}).close()
+    assert fake.calls[0][1]["name"] == "exp-***" and "hf_abc" not in repr(fake.calls)
+
+
 def test_report_to_tensorboard_writes_the_curve_in_the_run_folder(tiny_bert_dir, tmp_path):
     pytest.importorskip("tensorboard")
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
