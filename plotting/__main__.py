@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from mlal.run_format import RunFormatError
 
-    from .gallery import make_gallery
+    from .gallery import make_gallery, runs_without_arrays
     from .runs import find_runs
 
     start = time.perf_counter()
@@ -40,6 +40,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"{len(runs)} run(s) -> {len(paths)} files in {args.outdir} ({time.perf_counter() - start:.1f} s)")
+    lean = runs_without_arrays(runs)
+    if lean:
+        print(f"note: {len(lean)} run(s) without their eval/ arrays got only the curves from statistics.json (no "
+              f"per-run figures, no batch overlap): {', '.join(str(run.path) for run in lean[:3])}"
+              f"{' ...' if len(lean) > 3 else ''}")
     return 0
 
 

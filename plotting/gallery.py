@@ -49,7 +49,7 @@ def run_label(run: Run) -> str:
 
 def has_al_arrays(run: Run) -> bool:
     """Runs written before schema 2 hold no labels of the acquired batches or pool scores."""
-    return "labeled_targets" in run.arrays(-1)
+    return run.has_saved_arrays and "labeled_targets" in run.arrays(-1)
 
 
 def run_figures(run: Run, outdir: Path, round_index: int = -1, writer: _Writer | None = None) -> list[Path]:
@@ -94,6 +94,11 @@ def comparison_figures(comparison: Comparison, outdir: Path, suffix: str, target
     return paths
 
 
+def runs_without_arrays(runs: list[Run]) -> list[Run]:
+    """Runs whose per-round arrays (eval/) are missing: they get no per-run figures and no batch overlap."""
+    return [run for run in runs if not run.has_saved_arrays]
+
+
 def make_gallery(runs: list[Run], outdir: str | Path, target_f1: float = 0.5) -> list[Path]:
     """All figures (see the module docstring). Raises ValueError for two runs of the same config and seed."""
     outdir = Path(outdir)
@@ -104,6 +109,7 @@ def make_gallery(runs: list[Run], outdir: str | Path, target_f1: float = 0.5) ->
         suffix = f"_{comparison.slug}" if comparison.slug else ""
         folder = outdir / comparison.slug if comparison.slug else outdir
         for run in comparison.runs:
-            paths += run_figures(run, folder / run_label(run), writer=writer)
+            if run.has_saved_arrays:  # else only the curves, from statistics.json (see skipped_runs)
+                paths += run_figures(run, folder / run_label(run), writer=writer)
         paths += comparison_figures(comparison, outdir, suffix, target_f1, writer)
     return paths

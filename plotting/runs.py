@@ -45,6 +45,11 @@ class Run:
     def name(self) -> str:
         return f"{self.strategy}-seed{self.seed}"
 
+    @property
+    def has_saved_arrays(self) -> bool:
+        """Whether every round's ``eval/round_XXX.npz`` is there (a copy of a run may keep only its JSON)."""
+        return all((self.path / EVAL_DIR / round_file(r["round"])).is_file() for r in self.rounds)
+
     def arrays(self, round_index: int = -1) -> dict[str, np.ndarray]:
         """The saved arrays of a round (default: the last one)."""
         round_number = self.rounds[round_index]["round"]

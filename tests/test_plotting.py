@@ -194,6 +194,24 @@ def test_real_run_sweep_marks_the_reported_threshold_and_cli_renders_everything(
         assert len(list(outdir.rglob("*.svg"))) == 10 and (outdir / "learning_curves.md").is_file()
 
 
+def test_a_run_copied_without_its_arrays_gets_its_curves_and_a_note(tiny_bert_dir, tmp_path):
+    import shutil
+
+    from mlal import make_config, run_experiment
+
+    for seed in (1, 2):
+        run_experiment(make_config(**tiny_run_options(tiny_bert_dir, tmp_path / f"s{seed}", rounds=2, seed=seed)),
+                       log=lambda s: None)
+    shutil.rmtree(tmp_path / "s2" / EVAL_DIR)  # a lean copy: statistics.json and metrics.csv only
+    outdir = tmp_path / "vis"
+    result = subprocess.run([sys.executable, "-m", "plotting", "--runs", str(tmp_path / "s1"), str(tmp_path / "s2"),
+                             "--outdir", str(outdir)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "note: 1 run(s) without their eval/ arrays" in result.stdout and str(tmp_path / "s2") in result.stdout
+    per_run = {p.parent.name for p in outdir.rglob("reliability_diagram.png")}
+    assert per_run == {"entropy-seed1"} and (outdir / "learning_curves.png").is_file()
+
+
 def test_cli_errors_on_missing_folder(tmp_path):
     result = subprocess.run([sys.executable, "-m", "plotting", "--runs", str(tmp_path / "nope")], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
