@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The runs behind the README's figure section: GoEmotions (28 labels) and Reuters-21578 ModApte (90 labels),
-# random and entropy, seeds 1 and 2, MiniLM-L6 with the label-efficiency benchmark's training recipe
-# (configs/fast_tuned.yaml + warm start, 8 epochs per round, bf16 autocast; BENCHMARKS.md), a random
+# random and entropy, seeds 1 and 2, MiniLM-L6 with configs/fast_tuned.yaml, 8 epochs per round, each from the
+# previous round's weights, bf16 autocast (recipe R5 of BENCHMARKS.md's slice; the benchmark adopted R6), a random
 # label-free initial set of 100, +100 per round, a fresh 2,000-example pool subsample each round, stratified
 # 1,000-example test and validation subsets. GoEmotions runs 5 rounds (100 -> 500 labels; the same runs as the
 # recipe slice's R5), Reuters 3 rounds (100 -> 300 labels: its documents are ~6x longer). Two seeds are far
