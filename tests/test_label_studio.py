@@ -22,7 +22,9 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
+from mlal.annotate.importer import validate_import
 from mlal.annotate.label_studio import batch_tasks, labeling_config, read_export
+from mlal.errors import UsageError
 from run_active_learning import main
 from test_annotate import _annotate_argv, _batch_ids, _write_corpus, synthetic  # noqa: F401 (a fixture)
 
@@ -54,6 +56,40 @@ def test_tasks_and_export_parsing_without_a_server():
     finally:
         path.unlink()
     assert rows == {"a": ["anger", "joy"], "b": None, "c": []}  # latest annotation; skipped = unlabeled; none
+
+
+def _choices(names, origin):
+    return [{"from_name": "labels", "to_name": "text", "type": "choices", "origin": origin, "value": {"choices": names}}]
+
+
+def test_export_shapes_seen_in_the_label_studio_web_ui(tmp_path):
+    """What Label Studio 1.23.2's web UI wrote when a person labeled a round with pre-annotations: Skip stores a
+    cancelled annotation that still carries the pre-ticked choices; Submit on unchanged suggestions stores them
+    with origin "prediction"; unticking all of them and submitting stores an empty result."""
+    export = [
+        {"data": {"example_id": "skipped"}, "annotations": [
+            {"id": 1, "was_cancelled": True, "result": _choices(["anger", "joy"], "prediction")}]},
+        {"data": {"example_id": "accepted"}, "annotations": [
+            {"id": 2, "was_cancelled": False, "result": _choices(["anger", "joy"], "prediction")}]},
+        {"data": {"example_id": "changed"}, "annotations": [
+            {"id": 3, "was_cancelled": False, "result": _choices(["joy"], "prediction-changed")}]},
+        {"data": {"example_id": "none"}, "annotations": [{"id": 4, "was_cancelled": False, "result": []}]},
+        {"data": {"example_id": "untouched"}, "annotations": [], "drafts": [{"result": _choices(["joy"], "manual")}]},
+    ]
+    path = tmp_path / "project-3-at-2026-11-29-11-11-4185d23d.json"
+    path.write_text(json.dumps(export))
+    batch = [task["data"]["example_id"] for task in export]
+    labeled = validate_import(path, batch, ["anger", "joy"], "round_1's batch")
+    assert labeled == {"accepted": ["anger", "joy"], "changed": ["joy"], "none": []}  # skipped, drafts: still pool
+
+
+def test_an_export_of_a_project_reused_across_rounds_is_refused_naming_the_fix(tmp_path):
+    export = [{"data": {"example_id": "new"}, "annotations": [{"id": 1, "result": _choices(["joy"], "manual")}]},
+              {"data": {"example_id": "from_round_0"}, "annotations": [{"id": 2, "result": _choices(["joy"], "manual")}]}]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(export))
+    with pytest.raises(UsageError, match="task 2: id 'from_round_0' is not in round_1.*one Label Studio project per round"):
+        validate_import(path, ["new"], ["joy"], "round_1's batch")
 
 
 def _label_studio_executable() -> Path:

@@ -134,6 +134,9 @@ def validate_import(path: Path, batch_ids: list[str], label_names: list[str], ba
     if problems:
         numbers = ", ".join(str(line) for line, _ in problems[:50]) + (" ..." if len(problems) > 50 else "")
         details = "; ".join(f"{unit} {line}: {why}" for line, why in problems[:5])
+        if unit == "task" and any(" is not in " in why for _, why in problems):
+            details += ("; a Label Studio export must hold only this round's tasks: use one Label Studio project "
+                        "per round")
         raise UsageError(
             f"{path}: {len(problems)} bad row(s) at {unit}s {numbers}, nothing imported ({details}); fix them "
             f"(label names: see the label list; separate labels with '{LABEL_DELIMITER}', '{NONE_MARK}' for none) "
