@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ class Run:
     def name(self) -> str:
         return f"{self.strategy}-seed{self.seed}"
 
-    @property
+    @cached_property
     def has_saved_arrays(self) -> bool:
         """Whether every round's ``eval/round_XXX.npz`` is there (a copy of a run may keep only its JSON)."""
         return all((self.path / EVAL_DIR / round_file(r["round"])).is_file() for r in self.rounds)
