@@ -225,6 +225,15 @@ def write_outputs(tables: dict[str, list[dict]], out: Path) -> None:
     (out / "summary.md").write_text(to_markdown(tables))
 
 
+def _run(options: list[str], what: str) -> None:
+    """One ``run_active_learning.py`` process (resumable); a failure stops here with how to go on."""
+    command = [sys.executable, str(ROOT / "run_active_learning.py"), "--disable_tqdm", "true", *options]
+    print("$", " ".join(command), flush=True)
+    code = subprocess.call(command, cwd=ROOT)
+    if code != 0:
+        raise SystemExit(f"{what} stopped with exit code {code}; rerun the same command to resume")
+
+
 def run_matrix(args: argparse.Namespace, extra: list[str]) -> None:
     """One process per (seed, strategy), seed by seed: after each seed every strategy has a comparable run,
     so a matrix cut short still gives paired differences. Finished runs are skipped on a rerun and an
@@ -232,14 +241,8 @@ def run_matrix(args: argparse.Namespace, extra: list[str]) -> None:
     for seed in args.seeds.split(","):
         for strategy in args.strategies.split(","):
             # The trailing commas make a one-run sweep, so the run gets the sweep's folder layout.
-            command = [sys.executable, str(ROOT / "run_active_learning.py"), "--config", args.config,
-                       "--strategy", f"{strategy},", "--seed", f"{seed},", "--output_dir", args.output_dir,
-                       "--disable_tqdm", "true", *extra]
-            print("$", " ".join(command), flush=True)
-            code = subprocess.call(command, cwd=ROOT)
-            if code != 0:
-                raise SystemExit(f"{strategy} seed {seed} stopped with exit code {code}; rerun the same command "
-                                 "to resume")
+            _run(["--config", args.config, "--strategy", f"{strategy},", "--seed", f"{seed},",
+                  "--output_dir", args.output_dir, *extra], f"{strategy} seed {seed}")
 
 
 def training_split_size(config_file: str) -> int:
@@ -256,14 +259,9 @@ def run_reference(args: argparse.Namespace, extra: list[str]) -> None:
     OUTPUT_DIR/random/seed<k>: no acquisition happens, "random" only names the initial draw)."""
     size = training_split_size(args.config)
     for seed in args.seeds.split(","):
-        command = [sys.executable, str(ROOT / "run_active_learning.py"), "--config", args.config,
-                   "--strategy", "random,", "--seed", f"{seed},", "--initial_size", str(size),
-                   "--initial_sampling", "random", "--rounds", "1", "--num_train_epochs", str(args.num_train_epochs),
-                   "--output_dir", args.output_dir, "--disable_tqdm", "true", *extra]
-        print("$", " ".join(command), flush=True)
-        code = subprocess.call(command, cwd=ROOT)
-        if code != 0:
-            raise SystemExit(f"the full-data run, seed {seed}, stopped with exit code {code}; rerun to resume")
+        _run(["--config", args.config, "--strategy", "random,", "--seed", f"{seed},", "--initial_size", str(size),
+              "--initial_sampling", "random", "--rounds", "1", "--num_train_epochs", str(args.num_train_epochs),
+              "--output_dir", args.output_dir, *extra], f"the full-data run, seed {seed}")
 
 
 def reference_rows(run_dirs: list[str | Path]) -> list[dict]:

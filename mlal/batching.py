@@ -56,9 +56,6 @@ class PaddedBatches:
         order = np.argsort(-np.diff(offsets), kind="stable")
         self.batches = [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
 
-    def __len__(self) -> int:
-        return len(self.batches)
-
     def batch(self, positions: np.ndarray) -> dict[str, torch.Tensor]:
         inputs, valid = {}, None
         for name, (tokens, offsets) in self.columns.items():

@@ -21,7 +21,6 @@ from .batching import PaddedBatches
 from .distributed import gather_rows, rank, world_size
 
 
-
 def _classifier_module(model: torch.nn.Module) -> Optional[torch.nn.Module]:
     for name in ("classifier", "score", "classification_head"):
         module = getattr(model, name, None)

@@ -81,8 +81,8 @@ def _resume_state(output_dir: Path, config: ExperimentConfig, config_dict: dict)
     payload = state.load()
     # An option added to mlal after the run started is absent from its saved config: it differs only when set
     # here (not None), so a newer version resumes an older run.
-    differences = config_differences(payload["config"], config_dict) if payload["config_hash"] != config_hash(
-        config_dict) else []
+    same_hash = payload["config_hash"] == config_hash(config_dict)
+    differences = [] if same_hash else config_differences(payload["config"], config_dict)
     if differences:
         raise UsageError(
             f"--output_dir {output_dir} already holds a run with a different config (differs in: "

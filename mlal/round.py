@@ -7,7 +7,6 @@ Everything a round needs lives in one :class:`RoundContext`, built once by :func
 
 from __future__ import annotations
 
-
 import time
 from dataclasses import dataclass, replace
 from enum import Enum

@@ -15,7 +15,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Optional
+from typing import Any, Callable, Optional
 
 from .distributed import broadcast, is_main_process
 from .errors import UsageError
@@ -151,30 +151,28 @@ def _saved_point(output_dir: Path) -> str:
     return "no state of this run had been saved yet (nothing earlier was touched)"
 
 
-def check_not_held(output_dir: Path) -> None:
-    """Refuse (every process) a folder whose lock names a running process: before configs are compared."""
-    refusal = None
+def _on_main_process(action: Callable[[], Any]) -> Any:
+    """``action()`` on the main process (None elsewhere); its refusal is raised on every process alike."""
+    result, refusal = None, None
     if is_main_process():
         try:
-            FolderLock(output_dir).check_free()
-        except LockHeld as exc:
-            refusal = str(exc)
-    refusal = broadcast(refusal)
-    if refusal is not None:
-        raise LockHeld(refusal)
-
-
-def lock_run_folder(output_dir: Path) -> Optional[FolderLock]:
-    """Lock the run folder on the main process (None on the others, which learn whether it worked)."""
-    lock, refusal = None, None
-    if is_main_process():
-        try:
-            lock = FolderLock(output_dir).acquire()
+            result = action()
         except UsageError as exc:
             refusal = str(exc)
     refusal = broadcast(refusal)
     if refusal is not None:
         raise LockHeld(refusal)
+    return result
+
+
+def check_not_held(output_dir: Path) -> None:
+    """Refuse (every process) a folder whose lock names a running process: before configs are compared."""
+    _on_main_process(FolderLock(output_dir).check_free)
+
+
+def lock_run_folder(output_dir: Path) -> Optional[FolderLock]:
+    """Lock the run folder on the main process (None on the others, which learn whether it worked)."""
+    lock = _on_main_process(FolderLock(output_dir).acquire)
     if lock is not None and lock.stale:
         logger.info("took over the stale lock of %s", describe(lock.stale))
     return lock

@@ -109,7 +109,7 @@ def make_gallery(runs: list[Run], outdir: str | Path, target_f1: float = 0.5) ->
         suffix = f"_{comparison.slug}" if comparison.slug else ""
         folder = outdir / comparison.slug if comparison.slug else outdir
         for run in comparison.runs:
-            if run.has_saved_arrays:  # else only the curves, from statistics.json (see skipped_runs)
+            if run.has_saved_arrays:  # else only the curves, from statistics.json (runs_without_arrays)
                 paths += run_figures(run, folder / run_label(run), writer=writer)
         paths += comparison_figures(comparison, outdir, suffix, target_f1, writer)
     return paths
