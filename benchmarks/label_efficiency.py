@@ -31,7 +31,8 @@ What ``summarize`` reports, per strategy, over seeds (mean +- sample standard de
 * labels needed to reach random's final score (mean over seeds at random's largest labeled count):
   the first labeled count at which the seed-mean curve reaches it, as a fraction of random's labels,
   with linear interpolation between rounds; "not reached" when it never does;
-* mean seconds per round of each phase (train, evaluate, pool scoring, acquisition) and training CPU seconds;
+* seconds of each phase (train, evaluate, pool scoring, acquisition) and training CPU seconds: the median per
+  round (robust to a round slowed by other work on the machine) and the run's total, median over seeds;
 * with ``--reference``: each metric of the full-data runs (mean +- std over their seeds), the ceiling line.
 """
 
@@ -160,15 +161,25 @@ def summarize(run_dirs: list[str | Path]) -> dict[str, list[dict]]:
                 needed = labels_to_reach(labels, mean_curve, target)
                 tables["reach"].append({"strategy": strategy, "metric": metric, "target": target,
                                         "random_labels": random_labels[-1], "labels_needed": needed,
-                                        "fraction": needed / random_labels[-1] if np.isfinite(needed) else float("nan")})
-        per_phase = defaultdict(list)
-        for run in (r for r in runs if r.strategy == strategy):
-            for record in run.rounds:
-                for phase in PHASES:
-                    per_phase[phase].append(record["seconds"].get(phase, float("nan")))
-                per_phase["train_cpu"].append(record.get("train_cpu_seconds", float("nan")))
-        tables["seconds"].append({"strategy": strategy, **{p: _mean_std(v) for p, v in per_phase.items()}})
+                                        "fraction": needed / random_labels[-1] if np.isfinite(needed) else float("nan"),
+                                        "labels_run": labels[-1] if labels else 0})
+        tables["seconds"].append(seconds_row(strategy, [r for r in runs if r.strategy == strategy]))
     return tables
+
+
+def seconds_row(strategy: str, runs) -> dict:
+    """Per phase (and training CPU seconds): the median over all rounds of all seeds, which a few rounds slowed
+    by other work on the machine do not move, and the run's total (sum over its rounds), median over seeds."""
+    row: dict = {"strategy": strategy, "seeds": len(runs)}
+    for phase in (*PHASES, "train_cpu"):
+        def value(record, phase=phase):
+            return record.get("train_cpu_seconds", float("nan")) if phase == "train_cpu" else \
+                record["seconds"].get(phase, float("nan"))
+        per_round = [v for run in runs for v in map(value, run.rounds) if np.isfinite(v)]
+        totals = [float(np.sum(v)) for v in ([value(r) for r in run.rounds] for run in runs) if np.isfinite(v).all()]
+        row[f"{phase}_median_per_round"] = float(np.median(per_round)) if per_round else float("nan")
+        row[f"{phase}_run_total"] = float(np.median(totals)) if totals else float("nan")
+    return row
 
 
 def _values_at_all(seeds: dict[int, dict[str, list[float]]], metric: str, n: int) -> list[float]:
@@ -195,15 +206,18 @@ def to_markdown(tables: dict[str, list[dict]]) -> str:
                   "| strategy | metric | random's final | at labels | labels needed | fraction of random's |",
                   "|---|---|---|---|---|---|"]
         for row in tables["reach"]:
-            needed = f"{row['labels_needed']:.0f}" if np.isfinite(row["labels_needed"]) else "not reached"
+            needed = f"{row['labels_needed']:.0f}" if np.isfinite(row["labels_needed"]) else (
+                "not reached" if row["labels_run"] >= row["random_labels"] else
+                f"not reached by {row['labels_run']} (runs still going)")
             fraction = f"{row['fraction']:.0%}" if np.isfinite(row["fraction"]) else "—"
             lines.append(f"| {row['strategy']} | {row['metric']} | {row['target']:.4f} | {row['random_labels']} | "
                          f"{needed} | {fraction} |")
-    lines += ["", "### Seconds per round (mean ± std over rounds and seeds)", "",
-              "| strategy | train | evaluate | pool scoring | acquisition | train CPU s |", "|---|---|---|---|---|---|"]
+    lines += ["", "### Seconds per phase: median per round (over rounds and seeds) / run total (median over seeds)",
+              "", "| strategy | seeds | train | evaluate | pool scoring | acquisition | train CPU s |",
+              "|---|---|---|---|---|---|---|"]
     for row in tables["seconds"]:
-        cells = [_fmt(*row.get(p, (float("nan"),) * 3), digits=1).split(" (n=")[0] for p in (*PHASES, "train_cpu")]
-        lines.append(f"| {row['strategy']} | " + " | ".join(cells) + " |")
+        cells = [f"{row[f'{p}_median_per_round']:.1f} / {row[f'{p}_run_total']:.0f}" for p in (*PHASES, "train_cpu")]
+        lines.append(f"| {row['strategy']} | {row['seeds']} | " + " | ".join(cells) + " |")
     if tables.get("reference"):
         lines += ["", "### Full-data reference (the ceiling: the same model on the whole training split)", "",
                   "| metric | labels | value (mean ± std over seeds) |", "|---|---|---|"]
@@ -223,6 +237,27 @@ def write_outputs(tables: dict[str, list[dict]], out: Path) -> None:
             writer.writeheader()
             writer.writerows(flat)
     (out / "summary.md").write_text(to_markdown(tables))
+
+
+def write_figures(run_dirs: list[str | Path], reference: list[dict], out: Path) -> list[Path]:
+    """``label_efficiency.png``: the three learning curves with the full-data line and the seed-paired differences;
+    ``acquired_labels.png``: positives per label in each strategy's final labeled set (runs with saved arrays)."""
+    from mlal.plotting import save_figure
+    from mlal.plotting.efficiency import EFFICIENCY_METRICS, acquired_labels_figure, label_efficiency_figure
+
+    import matplotlib.pyplot as plt
+
+    runs = find_runs(run_dirs)
+    ceiling = dict(zip(EFFICIENCY_METRICS, (row["value"][0] for row in reference)))  # same metric order as METRICS
+    figures = {"label_efficiency": label_efficiency_figure(runs, ceiling)}
+    with_arrays = [run for run in runs if run.has_saved_arrays]
+    if with_arrays:
+        figures["acquired_labels"] = acquired_labels_figure(with_arrays)
+    paths = []
+    for name, fig in figures.items():
+        paths += [path for path in save_figure(fig, out, name) if path.suffix == ".png"]
+        plt.close(fig)
+    return paths
 
 
 def _run(options: list[str], what: str) -> None:
@@ -302,6 +337,8 @@ def main(argv: list[str] | None = None) -> None:
         if args.reference:
             tables["reference"] = reference_rows(args.reference)
         write_outputs(tables, Path(args.out))
+        for path in write_figures(args.runs, tables.get("reference", []), Path(args.out)):
+            print(f"wrote {path}")
         print(to_markdown(tables))
 
 

@@ -14,7 +14,11 @@ The same GoEmotions training texts (a seeded sample of each size), the same Mini
 * MC dropout with T passes (``--passes``) against one deterministic pass of (b), with the peak
   resident memory of the scoring call for T and 4T (flat in T means running sums, not T x N x L);
 * bf16 autocast on CPU for (b): speed, and the overlap of the top ``--query`` batch of entropy and
-  margin with fp32's.
+  margin with fp32's, on a model fine-tuned on ``--finetune_labeled`` training examples (fast_tuned's
+  recipe; an untrained head puts every probability near 0.5, where any rounding reorders margins).
+  The timed texts never include the fine-tuning examples.
+
+Warm-up: every method once on the first ``--warmup`` texts of each size (kernels, allocator, Trainer set-up).
 
 Each timing is the median of ``--repeats`` runs after one warm-up, the methods interleaved so that
 drift of a shared machine hits them alike. Report ratios, not absolute speed, when the machine is
@@ -47,6 +51,7 @@ from mlal.data import load_multilabel_data  # noqa: E402
 from mlal.batching import PaddedBatches  # noqa: E402
 from mlal.inference import predict_outputs  # noqa: E402
 from mlal.modeling import load_model, load_model_config, load_tokenizer  # noqa: E402
+from mlal.training import fine_tune, positive_weights  # noqa: E402
 
 
 def peak_rss_reset() -> None:
@@ -92,16 +97,8 @@ def overlap(a: np.ndarray, b: np.ndarray) -> float:
     return len(set(a.tolist()) & set(b.tolist())) / max(len(a), 1)
 
 
-def bench_size(size: int, texts: list[str], model, tokenizer, args) -> dict:
-    from datasets import Dataset
-
-    rng = np.random.default_rng(0)
-    chosen = [texts[i] for i in rng.choice(len(texts), size=min(size, len(texts)), replace=False)]
-    raw = Dataset.from_dict({"text": chosen})
-    dynamic = raw.map(lambda b: tokenizer(b["text"], truncation=True, max_length=args.max_length), batched=True,
-                      remove_columns=["text"])
-    padded = raw.map(lambda b: tokenizer(b["text"], truncation=True, max_length=args.max_length,
-                                         padding="max_length"), batched=True, remove_columns=["text"])
+def timed_methods(model, tokenizer, dynamic, padded, args) -> dict:
+    """The timed calls on one pool: name -> a function of no arguments. ``padded`` None leaves (a) out."""
     batch = args.batch_size
     methods = {
         "c_raw_forward": raw_forward(model, dynamic, tokenizer, batch),
@@ -112,18 +109,35 @@ def bench_size(size: int, texts: list[str], model, tokenizer, args) -> dict:
                                                autocast_dtype=torch.bfloat16),
         "a_prime_trainer_dynamic": trainer_predict(model, dynamic, tokenizer, batch, Path(args.workdir)),
     }
-    if size <= args.padded_up_to:
+    if padded is not None:
         methods["a_trainer_padded"] = trainer_predict(model, padded, tokenizer, batch, Path(args.workdir))
-    repeats = args.repeats if size <= args.repeat_up_to else 1
-    seconds: dict[str, list[float]] = {name: [] for name in methods}
-    for name, run in methods.items():  # warm-up
+    return methods
+
+
+def bench_size(size: int, texts: list[str], model, tokenizer, args) -> dict:
+    from datasets import Dataset
+
+    rng = np.random.default_rng(0)
+    chosen = [texts[i] for i in rng.choice(len(texts), size=min(size, len(texts)), replace=False)]
+    raw = Dataset.from_dict({"text": chosen})
+    dynamic = raw.map(lambda b: tokenizer(b["text"], truncation=True, max_length=args.max_length), batched=True,
+                      remove_columns=["text"])
+    padded = raw.map(lambda b: tokenizer(b["text"], truncation=True, max_length=args.max_length,
+                                         padding="max_length"), batched=True, remove_columns=["text"])
+    methods = timed_methods(model, tokenizer, dynamic, padded if size <= args.padded_up_to else None, args)
+    warm_up = timed_methods(model, tokenizer, dynamic.select(range(min(args.warmup, size))),
+                            padded.select(range(min(args.warmup, size))), args)
+    for name, run in warm_up.items():
         print(f"  warm-up {name}", flush=True)
         run()
+    repeats = args.repeats if size <= args.repeat_up_to else 1
+    seconds: dict[str, list[float]] = {name: [] for name in methods}
     for r in range(repeats):
         for name, run in methods.items():
             seconds[name].append(timed(run))
             print(f"  {size} {name} repeat {r + 1}: {seconds[name][-1]:.2f} s", flush=True)
     median = {name: statistics.median(values) for name, values in seconds.items()}
+    batch = args.batch_size
 
     mc = {}
     for passes in (args.passes, 4 * args.passes):
@@ -174,20 +188,36 @@ def main() -> None:
     parser.add_argument("--repeat_up_to", type=int, default=5000, help="larger sizes are timed once")
     parser.add_argument("--padded_up_to", type=int, default=5000,
                         help="(a) padded Trainer.predict only up to this size (7x slower than ours)")
+    parser.add_argument("--warmup", type=int, default=256, help="texts each method is warmed up on")
+    parser.add_argument("--finetune_labeled", type=int, default=400,
+                        help="fine-tune on this many training examples first (0: the untrained head)")
+    parser.add_argument("--finetune_epochs", type=float, default=15)
     parser.add_argument("--workdir", default="/tmp/pool_scoring_bench")
     parser.add_argument("--out", default="benchmarks/results/pool_scoring.json")
     args = parser.parse_args()
 
-    config = make_config(config="configs/fast_tuned.yaml", dataset=args.dataset, disable_tqdm=True)
+    config = make_config(config="configs/fast_tuned.yaml", dataset=args.dataset, disable_tqdm=True,
+                         num_train_epochs=args.finetune_epochs)
     data = load_multilabel_data(config.data, seed=42)
     tokenizer = load_tokenizer(config.model)
     model = load_model(config.model, load_model_config(config.model, data.label_names))
+    order = np.random.default_rng(1).permutation(len(data.splits["train"]))
+    tuned_on, timed_ids = np.sort(order[: args.finetune_labeled]), order[args.finetune_labeled:]
+    if args.finetune_labeled:
+        print(f"fine-tuning on {len(tuned_on)} training examples ({args.finetune_epochs:g} epochs)", flush=True)
+        train = data.splits["train"].select(tuned_on).map(
+            lambda b: tokenizer(b["text"], truncation=True, max_length=args.max_length), batched=True,
+            remove_columns=["text"])
+        targets = data.targets("train")[tuned_on]
+        fine_tune(model, train, tokenizer, config.training, positive_weights(targets, config.al.pos_weight_max))
     model.eval()
-    texts = list(data.splits["train"]["text"])
+    all_texts = data.splits["train"]["text"]
+    texts = [all_texts[i] for i in timed_ids]
     results = {
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
                    f"torch {torch.__version__} ({torch.get_num_threads()} threads), Python {platform.python_version()}",
+        "fine_tuned_on": int(args.finetune_labeled),
         "load_average_at_start": os.getloadavg(),
         "sizes": [bench_size(size, texts, model, tokenizer, args) for size in args.sizes],
         "load_average_at_end": os.getloadavg(),

@@ -30,6 +30,7 @@ from .curves import (
     training_curves_figure,
     write_table,
 )
+from .efficiency import acquired_labels_figure, label_efficiency_figure
 from .gallery import make_gallery, run_figures
 from .groups import group_runs
 from .per_class import (
@@ -50,5 +51,5 @@ __all__ = [
     "learning_curve_table", "learning_curves_figure", "make_gallery", "mean_std_over_seeds", "normalised_aulc",
     "per_class_figure", "per_class_histograms", "per_class_scores", "probability_histogram", "reliability_bins",
     "reliability_diagram", "run_figures", "save_figure", "threshold_sweep_figure", "training_curves_figure",
-    "write_table",
+    "write_table", "acquired_labels_figure", "label_efficiency_figure",
 ]

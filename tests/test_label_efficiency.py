@@ -82,3 +82,23 @@ def test_reference_runs_every_training_example_in_one_round(monkeypatch, tmp_pat
     options = dict(zip(calls[0][2::2], calls[0][3::2]))
     assert options["--initial_size"] == "1234" and options["--rounds"] == "1" and options["--seed"] == "1,"
     assert options["--num_train_epochs"] == "3"
+
+
+def test_seconds_are_robust_medians_and_run_totals(tmp_path):
+    _write_run(tmp_path / "random/seed1", "random", 1, [0.2, 0.3, 0.4])
+    _write_run(tmp_path / "random/seed2", "random", 2, [0.2, 0.3, 0.4])
+    stats_file = tmp_path / "random/seed2" / STATISTICS
+    stats = json.loads(stats_file.read_text())
+    stats["rounds"][2]["seconds"]["train"] = 1000.0  # one round slowed by another job on the machine
+    stats_file.write_text(json.dumps(stats))
+    row = le.summarize([tmp_path])["seconds"][0]
+    # train seconds per round: 10, 10, 10, 10, 10, 1000 -> median 10; totals 30 and 1020 -> median 525
+    assert row["train_median_per_round"] == 10.0 and row["train_run_total"] == pytest.approx(525.0)
+    assert row["pool_scoring_run_total"] == 6.0 and row["seeds"] == 2
+
+
+def test_a_strategy_still_running_is_not_called_never_reaching(tmp_path):
+    _write_run(tmp_path / "random/seed1", "random", 1, [0.2, 0.3, 0.4])
+    _write_run(tmp_path / "margin/seed1", "margin", 1, [0.1, 0.2])  # 2 of 3 rounds so far
+    markdown = le.to_markdown(le.summarize([tmp_path]))
+    assert "| margin | mAP | 0.4000 | 300 | not reached by 200 (runs still going) |" in markdown

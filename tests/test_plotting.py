@@ -31,7 +31,8 @@ def fake_run(folder, strategy, seed, f1s, counts=(10, 20, 30), n_labels=3, datas
         pool = np.arange(count, count + 20) if not last else np.arange(0)
         rounds.append({
             "round": r, "labeled_count": count, "tuned_threshold": 0.5, "train_loss": 1.0 / (r + 1) + seed * 0.01,
-            "epoch_losses": [2.0, 1.0 / (r + 2)], "test": {"micro_f1": f1, "macro_f1": f1 / 2},
+            "epoch_losses": [2.0, 1.0 / (r + 2)],
+            "test": {"micro_f1": f1, "macro_f1": f1 / 2, "mean_average_precision": f1 * 0.8},
             "validation": {"micro_f1": f1 * 0.9}, "test_at_tuned_threshold": {"micro_f1": f1},
             "selected_ids": selected.tolist(), "seconds": {},
         })

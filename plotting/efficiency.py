@@ -1,0 +1,120 @@
+"""Label efficiency across a strategy x seed matrix: learning curves of three test metrics with the full-data
+ceiling, seed-paired differences against random, and what each strategy's labeled set holds per label.
+
+Reads saved run folders only (statistics.json, and eval/*.npz for the label counts). The curves are the mean over
+seeds with a band of +- one standard error (sample std, ddof 1, over sqrt(n)); with one seed there is no band and
+the legend says so. Differences pair runs of the same seed (same initial labeled set).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .curves import mean_std_over_seeds, paired_differences
+from .runs import Run
+from .style import colors
+
+#: The three metrics of the label-efficiency tables: name -> value of a round record.
+EFFICIENCY_METRICS: dict[str, Callable[[dict], float]] = {
+    "test mAP": lambda r: r["test"]["mean_average_precision"],
+    "test micro-F1 (validation-tuned threshold)": lambda r: r["test_at_tuned_threshold"]["micro_f1"],
+    "test macro-F1 (threshold 0.5)": lambda r: r["test"]["macro_f1"],
+}
+
+
+def _ordered(labels, baseline: str) -> list[str]:
+    return sorted(labels, key=lambda s: (s != baseline, s))
+
+
+def label_efficiency_figure(runs: list[Run], reference: dict[str, float] | None = None, baseline: str = "random"):
+    """Top row: each metric against labeled examples per strategy (mean, ± standard error band), and the
+    full-data value as a dotted line where ``reference`` (metric name -> value) has it. Bottom row: the
+    seed-paired difference against ``baseline`` (mean, ± standard error band; above 0: better)."""
+    fig, axes = plt.subplots(2, len(EFFICIENCY_METRICS), figsize=(6 * len(EFFICIENCY_METRICS), 9), squeeze=False)
+    strategies = _ordered({run.group_label for run in runs}, baseline)
+    colour_of = dict(zip(strategies, colors(max(len(strategies), 1))))
+    for column, (metric, value) in enumerate(EFFICIENCY_METRICS.items()):
+        curves = mean_std_over_seeds(runs, value)
+        ax = axes[0, column]
+        for label in _ordered(curves, baseline):
+            curve = curves[label]
+            style = {"linestyle": "--", "linewidth": 2.2} if label == baseline else {"linewidth": 1.4}
+            ax.plot(curve["x"], curve["mean"], marker="o", markersize=3, color=colour_of[label], gid=label,
+                    label=f"{label} (n={curve['n']})", **style)
+            if curve["n"] > 1:
+                ax.fill_between(curve["x"], curve["mean"] - curve["sem"], curve["mean"] + curve["sem"],
+                                color=colour_of[label], alpha=0.15, gid=f"{label}-band")
+        if reference and metric in reference:
+            ax.axhline(reference[metric], color="black", linestyle=":", linewidth=1.2, gid="reference",
+                       label=f"whole training set: {reference[metric]:.3f}")
+        ax.set(xlabel="labeled examples", ylabel=metric, title=metric)
+        ax.legend(fontsize=7, ncol=2)
+        ax_diff = axes[1, column]
+        ax_diff.axhline(0, color="black", linewidth=0.8)
+        for label, d in sorted(paired_differences(runs, value, baseline).items()):
+            ax_diff.plot(d["x"], d["mean"], marker="o", markersize=3, color=colour_of[label], gid=f"{label}-diff",
+                         label=f"{label} (n={d['n']})")
+            if d["n"] > 1:
+                ax_diff.fill_between(d["x"], d["mean"] - d["sem"], d["mean"] + d["sem"], color=colour_of[label],
+                                     alpha=0.15, gid=f"{label}-diff-band")
+        ax_diff.set(xlabel="labeled examples", ylabel=f"Δ {metric}",
+                    title=f"minus {baseline}, same seed (above 0: better)")
+        ax_diff.legend(fontsize=7, ncol=2)
+    n_seeds = max((c["n"] for c in mean_std_over_seeds(runs, next(iter(EFFICIENCY_METRICS.values()))).values()),
+                  default=0)
+    band = "bands: ± standard error over seeds" if n_seeds > 1 else "one seed per strategy: no bands, no error bars"
+    fig.suptitle(f"Label efficiency ({band})", fontsize=12)
+    fig.tight_layout()
+    return fig
+
+
+def final_labeled_positives(runs: list[Run], baseline: str = "random"):
+    """Positives per label in each strategy's last labeled set, mean over seeds.
+
+    Returns (strategies, labeled count, table of shape (n_strategies, n_labels)). Runs are compared at the
+    largest labeled count every run's last round reached."""
+    by_strategy: dict[str, list[Run]] = {}
+    for run in runs:
+        by_strategy.setdefault(run.group_label, []).append(run)
+    count = min(run.rounds[-1]["labeled_count"] for run in runs)
+    strategies = _ordered(by_strategy, baseline)
+    table = []
+    for strategy in strategies:
+        per_seed = []
+        for run in by_strategy[strategy]:
+            index = max(i for i, r in enumerate(run.rounds) if r["labeled_count"] <= count)
+            per_seed.append(run.arrays(index)["labeled_targets"].sum(axis=0))
+        table.append(np.mean(per_seed, axis=0))
+    return strategies, count, np.asarray(table, dtype=float)
+
+
+def acquired_labels_figure(runs: list[Run], baseline: str = "random", annotate_up_to: int = 30):
+    """Heatmap of the positives per label in each strategy's final labeled set (mean over seeds), coloured by
+    log2 of the ratio to ``baseline``'s count (white: same as random; a label random has 0 of is grey),
+    labels ordered by random's count. Each row names how many labels it holds no positive of."""
+    strategies, count, table = final_labeled_positives(runs, baseline)
+    names = runs[0].label_names
+    base = table[strategies.index(baseline)] if baseline in strategies else table.mean(axis=0)
+    order = np.argsort(-base, kind="stable")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.log2(np.where(base > 0, (table + 0.5) / (base + 0.5), np.nan))
+    width = max(8.0, 0.32 * len(names) + 3)
+    fig, ax = plt.subplots(figsize=(width, 0.5 * len(strategies) + 2.2))
+    limit = max(float(np.nanmax(np.abs(ratio))) if np.isfinite(ratio).any() else 1.0, 1.0)
+    image = ax.imshow(ratio[:, order], cmap="RdBu_r", vmin=-limit, vmax=limit, aspect="auto")
+    ax.grid(False)
+    if len(names) <= annotate_up_to:
+        for i in range(len(strategies)):
+            for j, label in enumerate(order):
+                ax.text(j, i, f"{table[i, label]:.0f}", ha="center", va="center", fontsize=6)
+    absent = (table == 0).sum(axis=1)
+    ax.set_yticks(range(len(strategies)), [f"{s} ({a} absent)" for s, a in zip(strategies, absent)], fontsize=8)
+    ax.set_xticks(range(len(names)), [names[i] for i in order], rotation=90, fontsize=7)
+    fig.colorbar(image, ax=ax, label=f"log2 positives / {baseline}'s (+0.5 each)", shrink=0.8)
+    ax.set_title(f"Positives per label in the labeled set at {count} labels (mean over seeds; "
+                 f"numbers: positives)", fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,55 @@
+"""The label-efficiency figures: what is drawn equals what was computed by hand from the run folders."""
+
+import numpy as np
+from test_plotting import fake_run
+
+from mlal.plotting import find_runs
+from mlal.plotting.efficiency import acquired_labels_figure, final_labeled_positives, label_efficiency_figure
+
+
+def _matrix(root):
+    maps = {1: [0.2, 0.4, 0.5], 2: [0.3, 0.45, 0.6]}
+    for seed, f1s in maps.items():
+        fake_run(root / "entropy" / f"seed{seed}", "entropy", seed, f1s)
+    fake_run(root / "random" / "seed1", "random", 1, [0.1, 0.2, 0.3])
+    fake_run(root / "random" / "seed2", "random", 2, [0.2, 0.3, 0.3])
+    return find_runs([root]), maps
+
+
+def test_curves_bands_reference_line_and_paired_differences(tmp_path):
+    runs, f1s = _matrix(tmp_path)
+    fig = label_efficiency_figure(runs, reference={"test mAP": 0.9})
+    ax_map, ax_diff = fig.axes[0], fig.axes[3]
+    table = np.array(list(f1s.values())) * 0.8  # fake_run's mAP is 0.8 x its micro-F1
+    line = next(l for l in ax_map.lines if l.get_gid() == "entropy")
+    assert np.allclose(line.get_ydata(), table.mean(axis=0)) and list(line.get_xdata()) == [10, 20, 30]
+    band = next(c for c in ax_map.collections if c.get_gid() == "entropy-band").get_paths()[0].vertices
+    sem = table.std(axis=0, ddof=1) / np.sqrt(2)
+    assert np.isclose(band[np.isclose(band[:, 0], 20), 1].max(), table.mean(axis=0)[1] + sem[1])
+    assert next(l for l in ax_map.lines if l.get_gid() == "reference").get_ydata()[0] == 0.9
+    assert not any(l.get_gid() == "reference" for l in fig.axes[1].lines)  # no value given for that metric
+    random = np.array([[0.1, 0.2, 0.3], [0.2, 0.3, 0.3]]) * 0.8
+    diff = next(l for l in ax_diff.lines if l.get_gid() == "entropy-diff")
+    assert np.allclose(diff.get_ydata(), (table - random).mean(axis=0))
+    assert "standard error" in fig._suptitle.get_text()
+
+
+def test_one_seed_says_no_bands(tmp_path):
+    fake_run(tmp_path / "random" / "seed1", "random", 1, [0.1, 0.2, 0.3])
+    fake_run(tmp_path / "entropy" / "seed1", "entropy", 1, [0.2, 0.3, 0.4])
+    fig = label_efficiency_figure(find_runs([tmp_path]))
+    assert not any(c.get_gid() and c.get_gid().endswith("band") for ax in fig.axes for c in ax.collections)
+    assert "no bands" in fig._suptitle.get_text()
+
+
+def test_labeled_positives_compared_at_the_count_every_run_reached(tmp_path):
+    # fake_run's label j is positive on every (j+2)-th training id and the labeled set is ids 0..count-1
+    fake_run(tmp_path / "entropy" / "seed1", "entropy", 1, [0.2, 0.3, 0.4], counts=(10, 20, 30))
+    fake_run(tmp_path / "random" / "seed1", "random", 1, [0.1, 0.2], counts=(10, 20))
+    strategies, count, table = final_labeled_positives(find_runs([tmp_path]))
+    assert strategies == ["random", "entropy"] and count == 20
+    # ids 0..19: multiples of 2 -> 10, of 3 -> 7 (0, 3, ..., 18), of 4 -> 5
+    assert np.allclose(table, [[10, 7, 5], [10, 7, 5]])
+    fig = acquired_labels_figure(find_runs([tmp_path]))
+    assert np.allclose(fig.axes[0].images[0].get_array(), 0)  # same counts as random: log2 ratio 0
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["random (0 absent)", "entropy (0 absent)"]
