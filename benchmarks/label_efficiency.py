@@ -218,6 +218,12 @@ def to_markdown(tables: dict[str, list[dict]]) -> str:
     for row in tables["seconds"]:
         cells = [f"{row[f'{p}_median_per_round']:.1f} / {row[f'{p}_run_total']:.0f}" for p in (*PHASES, "train_cpu")]
         lines.append(f"| {row['strategy']} | {row['seeds']} | " + " | ".join(cells) + " |")
+    if tables.get("batches"):
+        lines += ["", "### What the acquired batches hold (all rounds' batches of a run; mean over seeds)", "",
+                  "| strategy | seeds | positives per example | share with the most frequent label | "
+                  "effective number of labels | labels absent at the end |", "|---|---|---|---|---|---|"]
+        lines += [f"| {r['strategy']} | {r['seeds']} | {r['positives_per_example']:.2f} | {r['majority_share']:.2f} | "
+                  f"{r['effective_labels']:.1f} | {r['absent_at_end']:.1f} |" for r in tables["batches"]]
     if tables.get("reference"):
         lines += ["", "### Full-data reference (the ceiling: the same model on the whole training split)", "",
                   "| metric | labels | value (mean ± std over seeds) |", "|---|---|---|"]
@@ -237,6 +243,14 @@ def write_outputs(tables: dict[str, list[dict]], out: Path) -> None:
             writer.writeheader()
             writer.writerows(flat)
     (out / "summary.md").write_text(to_markdown(tables))
+
+
+def batch_rows(run_dirs: list[str | Path]) -> list[dict]:
+    """What each strategy's acquired batches hold (``mlal.plotting.efficiency.acquired_batch_statistics``),
+    from the runs that kept their round arrays."""
+    from mlal.plotting.efficiency import acquired_batch_statistics
+
+    return acquired_batch_statistics([run for run in find_runs(run_dirs) if run.has_saved_arrays])
 
 
 def write_figures(run_dirs: list[str | Path], reference: list[dict], out: Path) -> list[Path]:
@@ -334,6 +348,7 @@ def main(argv: list[str] | None = None) -> None:
         if extra:
             parser.error(f"unknown option {extra[0]}")
         tables = summarize(args.runs)
+        tables["batches"] = batch_rows(args.runs)
         if args.reference:
             tables["reference"] = reference_rows(args.reference)
         write_outputs(tables, Path(args.out))

@@ -118,3 +118,37 @@ def acquired_labels_figure(runs: list[Run], baseline: str = "random", annotate_u
                  f"numbers: positives)", fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def acquired_batch_statistics(runs: list[Run], baseline: str = "random") -> list[dict]:
+    """What the acquired batches hold, per strategy (mean over seeds; each seed pools all its rounds' batches):
+
+    * ``positives_per_example``: positive labels per acquired example;
+    * ``majority_share``: share of acquired examples carrying the test split's most frequent label;
+    * ``effective_labels``: exp of the entropy of the positives' label distribution, exp(-sum_j q_j log q_j)
+      with q_j = positives of label j / all positives: L when every label is bought equally often, 1 when one
+      label has them all (a label-diversity measure that needs no embeddings);
+    * ``absent_at_end``: labels without a positive in the last round's labeled set.
+    """
+    rows = []
+    by_strategy: dict[str, list[Run]] = {}
+    for run in runs:
+        by_strategy.setdefault(run.group_label, []).append(run)
+    for strategy in _ordered(by_strategy, baseline):
+        per_seed = []
+        for run in by_strategy[strategy]:
+            batches = [run.arrays(i)["selected_targets"] for i in range(len(run.rounds))]
+            selected = np.concatenate([b for b in batches if len(b)]) if any(len(b) for b in batches) else None
+            if selected is None:
+                continue
+            majority = int(np.argmax(run.arrays(-1)["test_targets"].sum(axis=0)))
+            positives = selected.sum(axis=0).astype(float)
+            q = positives[positives > 0] / positives.sum()
+            per_seed.append([selected.sum(axis=1).mean(), selected[:, majority].mean(), np.exp(-(q * np.log(q)).sum()),
+                             (run.arrays(-1)["labeled_targets"].sum(axis=0) == 0).sum()])
+        if per_seed:
+            mean = np.mean(per_seed, axis=0)
+            rows.append({"strategy": strategy, "seeds": len(per_seed), "positives_per_example": float(mean[0]),
+                         "majority_share": float(mean[1]), "effective_labels": float(mean[2]),
+                         "absent_at_end": float(mean[3])})
+    return rows

@@ -4,7 +4,12 @@ import numpy as np
 from test_plotting import fake_run
 
 from mlal.plotting import find_runs
-from mlal.plotting.efficiency import acquired_labels_figure, final_labeled_positives, label_efficiency_figure
+from mlal.plotting.efficiency import (
+    acquired_batch_statistics,
+    acquired_labels_figure,
+    final_labeled_positives,
+    label_efficiency_figure,
+)
 
 
 def _matrix(root):
@@ -53,3 +58,20 @@ def test_labeled_positives_compared_at_the_count_every_run_reached(tmp_path):
     fig = acquired_labels_figure(find_runs([tmp_path]))
     assert np.allclose(fig.axes[0].images[0].get_array(), 0)  # same counts as random: log2 ratio 0
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["random (0 absent)", "entropy (0 absent)"]
+
+
+def test_acquired_batch_statistics_by_hand(tmp_path):
+    # batches: round 0 ids [0, 1], round 1 ids [2, 3]; label j is positive on every (j+2)-th id:
+    # id 0 -> labels 0, 1, 2; id 1 -> none; id 2 -> label 0; id 3 -> label 1
+    fake_run(tmp_path / "random" / "seed1", "random", 1, [0.1, 0.2, 0.3], counts=(2, 4, 6),
+             selections=[[0, 1], [2, 3], []])
+    (row,) = acquired_batch_statistics(find_runs([tmp_path]))
+    assert row["positives_per_example"] == 5 / 4
+    q = np.array([2, 2, 1]) / 5
+    assert np.isclose(row["effective_labels"], np.exp(-(q * np.log(q)).sum()))
+    # the last round's labeled set is ids 0..5: label 0 on 0, 2, 4; label 1 on 0, 3; label 2 on 0, 4: none absent
+    assert row["absent_at_end"] == 0 and row["seeds"] == 1
+    run = find_runs([tmp_path])[0]
+    label = int(np.argmax(run.arrays(-1)["test_targets"].sum(axis=0)))
+    picked = np.array([[1, 1, 1], [0, 0, 0], [1, 0, 0], [0, 1, 0]])
+    assert np.isclose(row["majority_share"], picked[:, label].mean())
