@@ -37,10 +37,15 @@ def candidate_ids(config: ExperimentConfig, n_train: int, seed: int) -> np.ndarr
         ids = subsample_ids(ids, max(1, int(round(config.al.pool_fraction * n_train))), seed)
     al = config.al
     pool_after_initial = len(ids) - al.initial_size
-    if pool_after_initial <= 0:
+    if pool_after_initial < 0:
+        raise UsageError(
+            f"--initial_size {al.initial_size} is larger than the {len(ids)} candidate examples; "
+            "lower --initial_size or use more data"
+        )
+    if pool_after_initial == 0 and al.rounds > 1:  # one round on every candidate (a full-data run) needs no pool
         raise UsageError(
             f"the unlabeled pool is empty: --initial_size {al.initial_size} uses all {len(ids)} candidate examples; "
-            "lower --initial_size or use more data"
+            "lower --initial_size, use more data, or train on all of them with --rounds 1"
         )
     if al.rounds > 1 and al.query_size > pool_after_initial:
         raise UsageError(

@@ -102,3 +102,19 @@ def test_a_strategy_still_running_is_not_called_never_reaching(tmp_path):
     _write_run(tmp_path / "margin/seed1", "margin", 1, [0.1, 0.2])  # 2 of 3 rounds so far
     markdown = le.to_markdown(le.summarize([tmp_path]))
     assert "| margin | mAP | 0.4000 | 300 | not reached by 200 (runs still going) |" in markdown
+
+
+def test_a_real_full_data_run_trains_on_the_whole_training_split(tiny_bert_dir, tmp_path):
+    """What ``reference`` asks run_active_learning for (initial set = the training split, one round) runs end to
+    end: the empty pool after round 0 is not an error and the round trains on every training example."""
+    import yaml
+    from conftest import run_tiny, tiny_run_options
+
+    config_file = tmp_path / "tiny.yaml"
+    options = tiny_run_options(tiny_bert_dir, tmp_path / "unused")
+    config_file.write_text(yaml.safe_dump({k: v for k, v in options.items() if k != "output_dir"}))
+    size = le.training_split_size(str(config_file))
+    assert 150 < size < 300  # synthetic 300 minus the carved validation and test splits
+    stats = run_tiny(tiny_bert_dir, tmp_path / "full", initial_size=size, initial_sampling="random")
+    assert [r["labeled_count"] for r in stats["rounds"]] == [size]
+    assert np.isfinite(stats["rounds"][0]["test"]["mean_average_precision"])

@@ -155,7 +155,8 @@ def _tiny_args(tiny_bert_dir, output_dir, *extra):
     [
         (["--strategy", "nope"], "unknown strategy 'nope'"),
         (["--dataset", "./missing/folder"], "does not exist"),
-        (["--initial_size", "300"], "pool is empty"),
+        (["--initial_size", "300"], "--initial_size 300 is larger than the 240 candidate examples"),
+        (["--initial_size", "240"], "pool is empty"),  # 2 rounds: the second has nothing to acquire from
         (["--query_size", "5000"], "larger than the unlabeled pool"),
         (["--model", "./no/model"], "could not load"),
     ],
