@@ -54,6 +54,14 @@ class ModelArguments:
             "Default: --num_train_epochs for every round."
         },
     )
+    scoring_precision: Literal["auto", "fp32"] = field(
+        default="auto",
+        metadata={
+            "help": "Precision of pool scoring and evaluation: 'auto' follows --bf16 / --fp16 (autocast), 'fp32' "
+            "keeps them in float32 while training stays mixed precision (bf16 resolves probabilities near 0.5 "
+            "only to ~0.002, which reorders margin's top batch on large pools; BENCHMARKS.md)."
+        },
+    )
     trust_remote_code: bool = field(
         default=False, metadata={"help": "Allow custom model code from the Hub. Off unless you ask for it."}
     )

@@ -39,10 +39,13 @@ from .trackers import open_trackers
 
 logger = logging.getLogger(__name__)
 
-def autocast_dtype(training_args):
-    """The pool-scoring autocast dtype matching Trainer's mixed precision (--bf16 / --fp16), or None."""
+def autocast_dtype(training_args, scoring_precision: str = "auto"):
+    """The pool-scoring autocast dtype matching Trainer's mixed precision (--bf16 / --fp16), or None
+    (float32: no mixed precision, or ``--scoring_precision fp32``)."""
     import torch
 
+    if scoring_precision == "fp32":
+        return None
     if training_args.bf16:
         return torch.bfloat16
     if training_args.fp16:
@@ -230,7 +233,8 @@ def _run_experiment(config: ExperimentConfig, log: Callable[[str], None], held: 
     budget = al.label_budget or np.inf
     eval_batch = int(training_args.per_device_eval_batch_size)
     progress = not training_args.disable_tqdm
-    scoring = {"batch_size": eval_batch, "progress": progress, "autocast_dtype": autocast_dtype(training_args)}
+    scoring = {"batch_size": eval_batch, "progress": progress,
+               "autocast_dtype": autocast_dtype(training_args, config.model.scoring_precision)}
     log(f"{data.name}: {len(train_targets)} train / {len(targets['validation'])} validation / "
         f"{len(targets['test'])} test, {len(data.label_names)} labels; strategy {strategy.name}; run folder {output_dir}")
     log(TABLE_HEADER)

@@ -84,3 +84,30 @@ def test_mixed_precision_with_an_accelerator_or_an_explicit_use_cpu_is_left_to_t
     monkeypatch.setattr(config_module, "_accelerator_available", lambda: True)  # this machine has none in fact:
     with pytest.raises(UsageError, match="invalid training options"):  # use_cpu was not forced, Trainer refuses
         make_config(bf16=True)
+
+
+@pytest.mark.parametrize("precision, expected", [("auto", "bfloat16"), ("fp32", None)])
+def test_scoring_precision_decides_the_autocast_of_evaluation_and_pool_scoring(
+        tiny_bert_dir, tmp_path, monkeypatch, precision, expected):
+    import torch
+
+    import mlal.config as config_module
+    import mlal.round as round_module
+    from conftest import run_tiny
+
+    monkeypatch.setattr(config_module, "_accelerator_available", lambda: False)  # --bf16 runs on the CPU here
+    seen = []
+    real = round_module.predict_outputs
+
+    def recording(*args, **kwargs):
+        seen.append(kwargs.get("autocast_dtype"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(round_module, "predict_outputs", recording)
+    run_tiny(tiny_bert_dir, tmp_path / "run", bf16=True, scoring_precision=precision, rounds=2)
+    assert seen and set(seen) == {getattr(torch, expected) if expected else None}
+
+
+def test_scoring_precision_accepts_only_its_choices():
+    with pytest.raises(UsageError, match="invalid choice: 'fp16'"):
+        parse_config(["--scoring_precision", "fp16"])

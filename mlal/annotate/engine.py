@@ -73,7 +73,7 @@ class Session:
 
         args = self.config.training
         return {"batch_size": int(args.per_device_eval_batch_size), "progress": not args.disable_tqdm,
-                "autocast_dtype": autocast_dtype(args)}
+                "autocast_dtype": autocast_dtype(args, self.config.model.scoring_precision)}
 
 
 def advance(session: Session) -> None:
