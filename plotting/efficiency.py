@@ -138,9 +138,10 @@ def acquired_batch_statistics(runs: list[Run], baseline: str = "random") -> list
         per_seed = []
         for run in by_strategy[strategy]:
             batches = [run.arrays(i)["selected_targets"] for i in range(len(run.rounds))]
-            selected = np.concatenate([b for b in batches if len(b)]) if any(len(b) for b in batches) else None
-            if selected is None:
+            batches = [batch for batch in batches if len(batch)]
+            if not batches:  # a one-round run acquired nothing
                 continue
+            selected = np.concatenate(batches)
             majority = int(np.argmax(run.arrays(-1)["test_targets"].sum(axis=0)))
             positives = selected.sum(axis=0).astype(float)
             q = positives[positives > 0] / positives.sum()
