@@ -245,6 +245,15 @@ def write_outputs(tables: dict[str, list[dict]], out: Path) -> None:
     (out / "summary.md").write_text(to_markdown(tables))
 
 
+def finished_runs(run_dirs: list[str | Path]) -> list[Path]:
+    """The folders of the runs under ``run_dirs`` that finished (``end_time`` recorded); says which were left out."""
+    runs = find_runs(run_dirs)
+    going = sorted(str(run.path) for run in runs if not run.statistics.get("end_time"))
+    if going:
+        print(f"left out {len(going)} run(s) still going: {', '.join(going)}")
+    return [run.path for run in runs if run.statistics.get("end_time")]
+
+
 def batch_rows(run_dirs: list[str | Path]) -> list[dict]:
     """What each strategy's acquired batches hold (``mlal.plotting.efficiency.acquired_batch_statistics``),
     from the runs that kept their round arrays."""
@@ -339,6 +348,8 @@ def main(argv: list[str] | None = None) -> None:
     summary.add_argument("--runs", nargs="+", required=True)
     summary.add_argument("--reference", nargs="+", help="full-data run folders (the ceiling line)")
     summary.add_argument("--out", required=True, help="folder for summary.md and the CSV tables")
+    summary.add_argument("--finished_only", action="store_true",
+                         help="leave out runs still going (no end time in statistics.json)")
     args, extra = parser.parse_known_args(argv)
     if args.command == "run":
         run_matrix(args, extra)
@@ -347,6 +358,8 @@ def main(argv: list[str] | None = None) -> None:
     else:
         if extra:
             parser.error(f"unknown option {extra[0]}")
+        if args.finished_only:
+            args.runs = finished_runs(args.runs)
         tables = summarize(args.runs)
         tables["batches"] = batch_rows(args.runs)
         if args.reference:

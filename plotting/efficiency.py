@@ -54,7 +54,8 @@ def label_efficiency_figure(runs: list[Run], reference: dict[str, float] | None 
         ax.legend(fontsize=7, ncol=2)
         ax_diff = axes[1, column]
         ax_diff.axhline(0, color="black", linewidth=0.8)
-        for label, d in sorted(paired_differences(runs, value, baseline).items()):
+        differences = paired_differences(runs, value, baseline)
+        for label, d in sorted(differences.items()):
             ax_diff.plot(d["x"], d["mean"], marker="o", markersize=3, color=colour_of[label], gid=f"{label}-diff",
                          label=f"{label} (n={d['n']})")
             if d["n"] > 1:
@@ -62,7 +63,11 @@ def label_efficiency_figure(runs: list[Run], reference: dict[str, float] | None 
                                      alpha=0.15, gid=f"{label}-diff-band")
         ax_diff.set(xlabel="labeled examples", ylabel=f"Δ {metric}",
                     title=f"minus {baseline}, same seed (above 0: better)")
-        ax_diff.legend(fontsize=7, ncol=2)
+        if differences:
+            ax_diff.legend(fontsize=7, ncol=2)
+        else:
+            ax_diff.text(0.5, 0.5, f"no strategy shares a seed with {baseline}", ha="center",
+                         transform=ax_diff.transAxes)
     n_seeds = max((c["n"] for c in mean_std_over_seeds(runs, next(iter(EFFICIENCY_METRICS.values()))).values()),
                   default=0)
     band = "bands: ± standard error over seeds" if n_seeds > 1 else "one seed per strategy: no bands, no error bars"

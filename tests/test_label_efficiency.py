@@ -118,3 +118,15 @@ def test_a_real_full_data_run_trains_on_the_whole_training_split(tiny_bert_dir, 
     stats = run_tiny(tiny_bert_dir, tmp_path / "full", initial_size=size, initial_sampling="random")
     assert [r["labeled_count"] for r in stats["rounds"]] == [size]
     assert np.isfinite(stats["rounds"][0]["test"]["mean_average_precision"])
+
+
+def test_finished_only_leaves_out_runs_still_going(tmp_path, capsys):
+    _write_run(tmp_path / "random/seed1", "random", 1, [0.2, 0.3, 0.4])
+    _write_run(tmp_path / "entropy/seed1", "entropy", 1, [0.2, 0.3])
+    stats_file = tmp_path / "random/seed1" / STATISTICS
+    stats_file.write_text(json.dumps({**json.loads(stats_file.read_text()), "end_time": "2026-11-29T12:00:00"}))
+    le.main(["summarize", "--runs", str(tmp_path), "--out", str(tmp_path / "out"), "--finished_only"])
+    printed = capsys.readouterr().out
+    assert f"left out 1 run(s) still going: {tmp_path / 'entropy/seed1'}" in printed
+    assert "| entropy |" not in (tmp_path / "out" / "summary.md").read_text()
+    assert "| random | mAP |" in (tmp_path / "out" / "summary.md").read_text()
