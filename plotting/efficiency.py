@@ -36,13 +36,14 @@ def label_efficiency_figure(runs: list[Run], reference: dict[str, float] | None 
     fig, axes = plt.subplots(2, len(EFFICIENCY_METRICS), figsize=(6 * len(EFFICIENCY_METRICS), 9), squeeze=False)
     strategies = _ordered({run.group_label for run in runs}, baseline)
     colour_of = dict(zip(strategies, colors(max(len(strategies), 1))))
+    marker_of = dict(zip(strategies, "osD^vP<>Xph*" * 4))  # neighbouring colours differ in marker as well
     for column, (metric, value) in enumerate(EFFICIENCY_METRICS.items()):
         curves = mean_std_over_seeds(runs, value)
         ax = axes[0, column]
         for label in _ordered(curves, baseline):
             curve = curves[label]
             style = {"linestyle": "--", "linewidth": 2.2} if label == baseline else {"linewidth": 1.4}
-            ax.plot(curve["x"], curve["mean"], marker="o", markersize=3, color=colour_of[label], gid=label,
+            ax.plot(curve["x"], curve["mean"], marker=marker_of[label], markersize=4, color=colour_of[label], gid=label,
                     label=f"{label} (n={curve['n']})", **style)
             if curve["n"] > 1:
                 ax.fill_between(curve["x"], curve["mean"] - curve["sem"], curve["mean"] + curve["sem"],
@@ -56,7 +57,8 @@ def label_efficiency_figure(runs: list[Run], reference: dict[str, float] | None 
         ax_diff.axhline(0, color="black", linewidth=0.8)
         differences = paired_differences(runs, value, baseline)
         for label, d in sorted(differences.items()):
-            ax_diff.plot(d["x"], d["mean"], marker="o", markersize=3, color=colour_of[label], gid=f"{label}-diff",
+            ax_diff.plot(d["x"], d["mean"], marker=marker_of[label], markersize=4, color=colour_of[label],
+                         gid=f"{label}-diff",
                          label=f"{label} (n={d['n']})")
             if d["n"] > 1:
                 ax_diff.fill_between(d["x"], d["mean"] - d["sem"], d["mean"] + d["sem"], color=colour_of[label],
