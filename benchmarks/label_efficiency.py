@@ -254,15 +254,15 @@ def finished_runs(run_dirs: list[str | Path]) -> list[Path]:
     return [run.path for run in runs if run.statistics.get("end_time")]
 
 
-def batch_rows(run_dirs: list[str | Path]) -> list[dict]:
+def batch_rows(runs) -> list[dict]:
     """What each strategy's acquired batches hold (``mlal.plotting.efficiency.acquired_batch_statistics``),
     from the runs that kept their round arrays."""
     from mlal.plotting.efficiency import acquired_batch_statistics
 
-    return acquired_batch_statistics([run for run in find_runs(run_dirs) if run.has_saved_arrays])
+    return acquired_batch_statistics([run for run in runs if run.has_saved_arrays])
 
 
-def write_figures(run_dirs: list[str | Path], reference: list[dict], out: Path) -> list[Path]:
+def write_figures(runs, reference: list[dict], out: Path) -> list[Path]:
     """``label_efficiency.png``: the three learning curves with the full-data line and the seed-paired differences;
     ``acquired_labels.png``: positives per label in each strategy's final labeled set (runs with saved arrays)."""
     from mlal.plotting import save_figure
@@ -270,7 +270,6 @@ def write_figures(run_dirs: list[str | Path], reference: list[dict], out: Path) 
 
     import matplotlib.pyplot as plt
 
-    runs = find_runs(run_dirs)
     ceiling = dict(zip(EFFICIENCY_METRICS, (row["value"][0] for row in reference)))  # same metric order as METRICS
     figures = {"label_efficiency": label_efficiency_figure(runs, ceiling)}
     with_arrays = [run for run in runs if run.has_saved_arrays]
@@ -361,11 +360,12 @@ def main(argv: list[str] | None = None) -> None:
         if args.finished_only:
             args.runs = finished_runs(args.runs)
         tables = summarize(args.runs)
-        tables["batches"] = batch_rows(args.runs)
+        runs = find_runs(args.runs)  # read once for the batches table and the figures (their arrays are cached)
+        tables["batches"] = batch_rows(runs)
         if args.reference:
             tables["reference"] = reference_rows(args.reference)
         write_outputs(tables, Path(args.out))
-        for path in write_figures(args.runs, tables.get("reference", []), Path(args.out)):
+        for path in write_figures(runs, tables.get("reference", []), Path(args.out)):
             print(f"wrote {path}")
         print(to_markdown(tables))
 
