@@ -170,11 +170,10 @@ def summarize(run_dirs: list[str | Path]) -> dict[str, list[dict]]:
 def seconds_row(strategy: str, runs) -> dict:
     """Per phase (and training CPU seconds): the median over all rounds of all seeds, which a few rounds slowed
     by other work on the machine do not move, and the run's total (sum over its rounds), median over seeds."""
+    getters = {phase: lambda record, phase=phase: record["seconds"].get(phase, float("nan")) for phase in PHASES}
+    getters["train_cpu"] = lambda record: record.get("train_cpu_seconds", float("nan"))
     row: dict = {"strategy": strategy, "seeds": len(runs)}
-    for phase in (*PHASES, "train_cpu"):
-        def value(record, phase=phase):
-            return record.get("train_cpu_seconds", float("nan")) if phase == "train_cpu" else \
-                record["seconds"].get(phase, float("nan"))
+    for phase, value in getters.items():
         per_round = [v for run in runs for v in map(value, run.rounds) if np.isfinite(v)]
         totals = [float(np.sum(v)) for v in ([value(r) for r in run.rounds] for run in runs) if np.isfinite(v).all()]
         row[f"{phase}_median_per_round"] = float(np.median(per_round)) if per_round else float("nan")

@@ -124,9 +124,10 @@ def bench_size(size: int, texts: list[str], model, tokenizer, args) -> dict:
                       remove_columns=["text"])
     padded = raw.map(lambda b: tokenizer(b["text"], truncation=True, max_length=args.max_length,
                                          padding="max_length"), batched=True, remove_columns=["text"])
-    methods = timed_methods(model, tokenizer, dynamic, padded if size <= args.padded_up_to else None, args)
-    warm_up = timed_methods(model, tokenizer, dynamic.select(range(min(args.warmup, size))),
-                            padded.select(range(min(args.warmup, size))), args)
+    with_padded = size <= args.padded_up_to
+    warm = range(min(args.warmup, size))
+    methods = timed_methods(model, tokenizer, dynamic, padded if with_padded else None, args)
+    warm_up = timed_methods(model, tokenizer, dynamic.select(warm), padded.select(warm) if with_padded else None, args)
     for name, run in warm_up.items():
         print(f"  warm-up {name}", flush=True)
         run()

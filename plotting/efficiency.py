@@ -13,7 +13,7 @@ from typing import Callable
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .curves import mean_std_over_seeds, paired_differences
+from .curves import _by_group, mean_std_over_seeds, paired_differences
 from .runs import Run
 from .style import colors
 
@@ -83,9 +83,7 @@ def final_labeled_positives(runs: list[Run], baseline: str = "random"):
 
     Returns (strategies, labeled count, table of shape (n_strategies, n_labels)). Runs are compared at the
     largest labeled count every run's last round reached."""
-    by_strategy: dict[str, list[Run]] = {}
-    for run in runs:
-        by_strategy.setdefault(run.group_label, []).append(run)
+    by_strategy = _by_group(runs)
     count = min(run.rounds[-1]["labeled_count"] for run in runs)
     strategies = _ordered(by_strategy, baseline)
     table = []
@@ -138,9 +136,7 @@ def acquired_batch_statistics(runs: list[Run], baseline: str = "random") -> list
     * ``absent_at_end``: labels without a positive in the last round's labeled set.
     """
     rows = []
-    by_strategy: dict[str, list[Run]] = {}
-    for run in runs:
-        by_strategy.setdefault(run.group_label, []).append(run)
+    by_strategy = _by_group(runs)
     for strategy in _ordered(by_strategy, baseline):
         per_seed = []
         for run in by_strategy[strategy]:
