@@ -216,6 +216,13 @@ class ActiveLearningArguments:
         },
     )
     pos_weight_max: float = field(default=30.0, metadata={"help": "Upper clip of the positive-class weight."})
+    acquisition_calibration: Literal["none", "platt"] = field(
+        default="none",
+        metadata={"help": "'none': strategies see the model's probabilities; 'platt': each round, a Platt map of the "
+                  "logits (one scale, plus the log positive weight of --loss weighted_bce as a covariate) is fitted "
+                  "on the validation split and the pool is scored through it (mlal/calibration.py). Metrics and "
+                  "thresholds are unchanged."},
+    )
     early_stopping_patience: Optional[int] = field(
         default=None,
         metadata={"help": "Stop a round's training after this many evaluations without improvement of "

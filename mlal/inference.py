@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 from mlal.acquisition import MCAccumulator, ModelOutputs, Needs
 
 from .batching import PaddedBatches
+from .calibration import LogitMap
 from .distributed import gather_rows, rank, world_size
 
 
@@ -134,15 +135,21 @@ def replay_lower_layers(model: torch.nn.Module, sampled_layers: int):
             layers[i] = layer
 
 
-def _mc_pass_probabilities(model, inputs, passes: int, batched: bool):
+def _logits(model, inputs, dtype: torch.dtype, logit_map: Optional[LogitMap]) -> torch.Tensor:
+    """The model's logits in ``dtype``, through ``logit_map`` when one is given."""
+    logits = model(**inputs).logits.to(dtype)
+    return logits if logit_map is None else logit_map.apply(logits)
+
+
+def _mc_pass_probabilities(model, inputs, passes: int, batched: bool, logit_map: Optional[LogitMap] = None):
     """Yield (B, L) float64 probabilities for each of ``passes`` dropout-on forward passes."""
     if batched:
         repeated = {name: tensor.repeat(passes, *([1] * (tensor.dim() - 1))) for name, tensor in inputs.items()}
-        logits = model(**repeated).logits.double()
+        logits = _logits(model, repeated, torch.float64, logit_map)
         yield from torch.sigmoid(logits).reshape(passes, -1, logits.shape[-1])
     else:
         for _ in range(passes):
-            yield torch.sigmoid(model(**inputs).logits.double())
+            yield torch.sigmoid(_logits(model, inputs, torch.float64, logit_map))
 
 
 def predict_outputs(
@@ -159,12 +166,15 @@ def predict_outputs(
     mc_batched: bool = False,
     mc_dropout_layers: int = 0,
     on_batch: Optional[Callable[[], None]] = None,
+    logit_map: Optional[LogitMap] = None,
 ) -> ModelOutputs:
     """Sigmoid probabilities (N, L) for every row of a tokenised ``dataset``, plus embeddings (N, D)
     and MC-dropout statistics when ``needs`` asks for them, all from one pass over the data.
 
     ``mc_dropout_layers`` k > 0 samples only the top k encoder layers and the head in the MC passes
-    (partial MC dropout; the lower layers run once, deterministically); 0 samples the whole model."""
+    (partial MC dropout; the lower layers run once, deterministically); 0 samples the whole model.
+    ``logit_map`` (``mlal.calibration.LogitMap``) maps every pass's logits before the sigmoid (calibrated
+    acquisition); the embeddings are the classifier's inputs and do not change."""
     n = len(dataset)
     n_labels = model.config.num_labels
     device = next(model.parameters()).device
@@ -195,7 +205,7 @@ def predict_outputs(
                 on_batch()
             inputs = {name: tensor.to(device) for name, tensor in batches.batch(positions).items()}
             with replayer[0]() if replayer else contextlib.nullcontext():
-                p = torch.sigmoid(model(**inputs).logits.float())
+                p = torch.sigmoid(_logits(model, inputs, torch.float32, logit_map))
             probs[positions] = p.cpu().numpy()
             if needs.embeddings:
                 features = captured.pop().float().cpu().numpy()
@@ -210,7 +220,7 @@ def predict_outputs(
                     replayer[1](mc_passes if mc_batched else 1) if replayer else contextlib.nullcontext()
                 ):
                     batch_passes = []  # (T, B, L) for this batch only, reduced to running sums below
-                    for pt in _mc_pass_probabilities(model, inputs, mc_passes, mc_batched):
+                    for pt in _mc_pass_probabilities(model, inputs, mc_passes, mc_batched, logit_map):
                         batch_passes.append(pt.cpu().numpy())
                         captured.clear()
                     accumulator.add_stacked(positions, np.stack(batch_passes))

@@ -18,6 +18,7 @@ from transformers import set_seed
 
 from mlal.acquisition import AcquisitionInput, AcquisitionInputError, Needs
 
+from .calibration import LogitMap, fit_platt_map
 from .config import ExperimentConfig
 from .console import TABLE_HEADER, table_row, trainer_log_path  # noqa: F401  (the table lives in mlal.console)
 from .data import MultiLabelData
@@ -121,7 +122,7 @@ def train(ctx: RoundContext) -> None:
         ctx.model = ctx.fresh_model()
     elif config.model.continued_round_epochs is not None:  # a warm start: fewer epochs than from scratch
         training_args = replace(training_args, num_train_epochs=config.model.continued_round_epochs)
-    pos_weight = positive_weights(ctx.labels.targets[labeled], al.pos_weight_max) if al.loss == "weighted_bce" else None
+    pos_weight = round_positive_weights(ctx)
     fit = fine_tune(ctx.model, ctx.tokenized["train"].select(labeled), ctx.tokenizer, training_args, pos_weight,
                     checkpoint_dir=state.phase_dir / "trainer", eval_dataset=ctx.tokenized["validation"],
                     early_stopping_patience=al.early_stopping_patience,
@@ -129,6 +130,12 @@ def train(ctx: RoundContext) -> None:
     state.save_model(ctx.model, round_index)
     ctx.commit(phase=Phase.TRAINED, partial={"seconds": {"train": fit.pop("seconds")}, "fit": fit})
     maybe_fail("after_train")
+
+
+def round_positive_weights(ctx: RoundContext):
+    """The positive weights of this round's loss (L,), computed from the labeled set; None for plain BCE."""
+    al = ctx.config.al
+    return positive_weights(ctx.labels.targets[ctx.labeled], al.pos_weight_max) if al.loss == "weighted_bce" else None
 
 
 def evaluate(ctx: RoundContext) -> None:
@@ -141,6 +148,10 @@ def evaluate(ctx: RoundContext) -> None:
         for split in ("validation", "test")
     }
     threshold = tune_threshold(targets["validation"], outputs["validation"])
+    calibration = {}
+    if al.acquisition_calibration == "platt":  # the map the pool is scored through (mlal.calibration)
+        weights = round_positive_weights(ctx)
+        calibration = {"acquisition_calibration": fit_platt_map(targets["validation"], outputs["validation"], weights)}
     per_class = tune_per_class_thresholds(targets["validation"], outputs["validation"])
     partial["record"] = {
         "round": round_index,
@@ -152,6 +163,7 @@ def evaluate(ctx: RoundContext) -> None:
         "test_at_per_class_thresholds": multilabel_metrics(targets["test"], outputs["test"], per_class[None, :]),
         "validation": multilabel_metrics(targets["validation"], outputs["validation"], 0.5),
         **partial["fit"],
+        **calibration,
     }
     # Stopping advice on a stop set of unlabeled examples: the test split's texts (labels unused).
     previous = ctx.output_dir / EVAL_DIR / round_file(round_index - 1)
@@ -179,7 +191,8 @@ def score_pool(ctx: RoundContext) -> None:
         scored_ids = subsample_ids(pool_ids, al.pool_subsample, ctx.seed * 1_000_003 + round_index)
         inputs = acquisition_input(
             ctx.model, ctx.tokenized["train"], ctx.tokenizer, ctx.strategy.needs, scored_ids, labeled,
-            ctx.labels.targets, al.mc_passes, ctx.seed + round_index, al.mc_batched, al.mc_dropout_layers, ctx.scoring,
+            ctx.labels.targets, al.mc_passes, ctx.seed + round_index, al.mc_batched, al.mc_dropout_layers,
+            {**ctx.scoring, "logit_map": LogitMap.from_record(partial["record"].get("acquisition_calibration"))},
         )
         arrays = {"scored_ids": scored_ids, **outputs_to_arrays("pool_", inputs.pool)}
         if inputs.labeled is not None:

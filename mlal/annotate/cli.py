@@ -143,6 +143,9 @@ def _check(config):
     from ..strategy_options import strategy_from_config
 
     validate_options(config)
+    if config.al.acquisition_calibration != "none":
+        raise UsageError("--acquisition_calibration platt fits its map on a labeled validation split, which annotate "
+                         "mode does not have; drop the option")
     return strategy_from_config(config.al)
 
 
