@@ -33,7 +33,11 @@ What ``summarize`` reports, per strategy, over seeds (mean +- sample standard de
   with linear interpolation between rounds; "not reached" when it never does;
 * seconds of each phase (train, evaluate, pool scoring, acquisition) and training CPU seconds: the median per
   round (robust to a round slowed by other work on the machine) and the run's total, median over seeds;
+* what the acquired batches hold and how calibrated the test probabilities are (from the saved round arrays);
 * with ``--reference``: each metric of the full-data runs (mean +- std over their seeds), the ceiling line.
+
+Runs of a strategy with ``--acquisition_calibration platt`` form a line of their own, ``<strategy>+platt``, paired
+with ``random`` by seed; summarize them together with the random runs (``--runs DIR/random PLATT_DIR``).
 """
 
 from __future__ import annotations
@@ -60,6 +64,21 @@ METRICS = {
 PHASES = ("train", "evaluate", "pool_scoring", "acquisition")
 
 
+def variant_name(run) -> str:
+    """The strategy, with ``+platt`` when its runs scored the pool through a calibration map
+    (``--acquisition_calibration``): a variant is a line of its own, paired with random by seed."""
+    calibration = run.statistics["config"]["active_learning"].get("acquisition_calibration", "none")
+    return run.strategy if calibration in (None, "none") else f"{run.strategy}+{calibration}"
+
+
+def load_runs(run_dirs: list[str | Path]):
+    """The runs under ``run_dirs``, each grouped under its variant name (figures and tables alike)."""
+    runs = find_runs(run_dirs)
+    for run in runs:
+        run.group = variant_name(run)
+    return runs
+
+
 def curves_by_strategy(runs) -> dict[str, dict[int, dict[str, list[float]]]]:
     """strategy -> seed -> {"labels": [...], metric name: [...]} (rounds in order)."""
     out: dict[str, dict[int, dict[str, list[float]]]] = defaultdict(dict)
@@ -67,7 +86,7 @@ def curves_by_strategy(runs) -> dict[str, dict[int, dict[str, list[float]]]]:
         curve = {"labels": [r["labeled_count"] for r in run.rounds]}
         for name, get in METRICS.items():
             curve[name] = [float(get(r)) for r in run.rounds]
-        out[run.strategy][run.seed] = curve
+        out[run.group_label][run.seed] = curve
     return out
 
 
@@ -125,7 +144,7 @@ def _values_at(curve: dict[str, list[float]], metric: str, labels: list[int]) ->
 
 def summarize(run_dirs: list[str | Path]) -> dict[str, list[dict]]:
     """Rows of each table (see the module docstring), ready for CSV and Markdown."""
-    runs = find_runs(run_dirs)
+    runs = load_runs(run_dirs)
     if not runs:
         raise SystemExit(f"no finished rounds under {', '.join(map(str, run_dirs))}")
     curves = curves_by_strategy(runs)
@@ -163,7 +182,7 @@ def summarize(run_dirs: list[str | Path]) -> dict[str, list[dict]]:
                                         "random_labels": random_labels[-1], "labels_needed": needed,
                                         "fraction": needed / random_labels[-1] if np.isfinite(needed) else float("nan"),
                                         "labels_run": labels[-1] if labels else 0})
-        tables["seconds"].append(seconds_row(strategy, [r for r in runs if r.strategy == strategy]))
+        tables["seconds"].append(seconds_row(strategy, [r for r in runs if r.group_label == strategy]))
     return tables
 
 
@@ -223,6 +242,13 @@ def to_markdown(tables: dict[str, list[dict]]) -> str:
                   "effective number of labels | labels absent at the end |", "|---|---|---|---|---|---|"]
         lines += [f"| {r['strategy']} | {r['seeds']} | {r['positives_per_example']:.2f} | {r['majority_share']:.2f} | "
                   f"{r['effective_labels']:.1f} | {r['absent_at_end']:.1f} |" for r in tables["batches"]]
+    if tables.get("calibration"):
+        lines += ["", "### Calibration of the test probabilities (mean over seeds)", "",
+                  "| strategy | seeds | ECE, first round | ECE, last round | mean probability, last | prevalence | "
+                  "positive rate of pairs with p in (0.4, 0.6), last | such pairs per seed |", "|---|---|---|---|---|---|---|---|"]
+        lines += [f"| {r['strategy']} | {r['seeds']} | {r['ece_first']:.3f} | {r['ece_last']:.3f} | "
+                  f"{r['mean_probability_last']:.3f} | {r['prevalence']:.3f} | {r['positive_rate_in_band']:.2f} | "
+                  f"{r['pairs_in_band']:.0f} |" for r in tables["calibration"]]
     if tables.get("reference"):
         lines += ["", "### Full-data reference (the ceiling: the same model on the whole training split)", "",
                   "| metric | labels | value (mean ± std over seeds) |", "|---|---|---|"]
@@ -259,6 +285,14 @@ def batch_rows(runs) -> list[dict]:
     from mlal.plotting.efficiency import acquired_batch_statistics
 
     return acquired_batch_statistics([run for run in runs if run.has_saved_arrays])
+
+
+def calibration_rows(runs) -> list[dict]:
+    """How calibrated each strategy's test probabilities are (``mlal.plotting.efficiency.calibration_statistics``),
+    from the runs that kept their round arrays."""
+    from mlal.plotting.efficiency import calibration_statistics
+
+    return calibration_statistics([run for run in runs if run.has_saved_arrays])
 
 
 def write_figures(runs, reference: list[dict], out: Path) -> list[Path]:
@@ -359,8 +393,9 @@ def main(argv: list[str] | None = None) -> None:
         if args.finished_only:
             args.runs = finished_runs(args.runs)
         tables = summarize(args.runs)
-        runs = find_runs(args.runs)  # read once for the batches table and the figures (their arrays are cached)
+        runs = load_runs(args.runs)  # read once for the tables of arrays and the figures (the arrays are cached)
         tables["batches"] = batch_rows(runs)
+        tables["calibration"] = calibration_rows(runs)
         if args.reference:
             tables["reference"] = reference_rows(args.reference)
         write_outputs(tables, Path(args.out))

@@ -13,6 +13,7 @@ from typing import Callable
 import matplotlib.pyplot as plt
 import numpy as np
 
+from .calibration import expected_calibration_error
 from .curves import _by_group, mean_std_over_seeds, paired_differences
 from .runs import Run
 from .style import colors
@@ -155,4 +156,35 @@ def acquired_batch_statistics(runs: list[Run], baseline: str = "random") -> list
             rows.append({"strategy": strategy, "seeds": len(per_seed), "positives_per_example": float(mean[0]),
                          "majority_share": float(mean[1]), "effective_labels": float(mean[2]),
                          "absent_at_end": float(mean[3])})
+    return rows
+
+
+def calibration_statistics(runs: list[Run], baseline: str = "random", band: tuple[float, float] = (0.4, 0.6)) -> list[dict]:
+    """How well the model's test probabilities (the ones uncertainty strategies rank by) are calibrated, per
+    strategy (mean over seeds):
+
+    * ``ece_first`` / ``ece_last``: expected calibration error of the flattened per-label probabilities in the
+      first and the last round (:func:`expected_calibration_error`, 10 bins);
+    * ``mean_probability_last`` and ``prevalence``: mean predicted probability vs the share of positive
+      (example, label) pairs, last round;
+    * ``positive_rate_in_band``: the share of (example, label) pairs with a probability inside ``band`` (around
+      the 0.5 uncertainty strategies seek) whose label is present, last round, pooled over seeds (NaN when no pair
+      falls inside); ~0.5 when calibrated. ``pairs_in_band``: how many pairs that is per seed.
+    """
+    rows = []
+    by_strategy = _by_group(runs)
+    for strategy in _ordered(by_strategy, baseline):
+        per_seed, in_band, positive_in_band = [], 0, 0
+        for run in by_strategy[strategy]:
+            first, last = run.arrays(0), run.arrays(-1)
+            y, p = last["test_targets"], last["test_probs"]
+            inside = (p > band[0]) & (p < band[1])
+            in_band, positive_in_band = in_band + int(inside.sum()), positive_in_band + float(y[inside].sum())
+            per_seed.append([expected_calibration_error(first["test_targets"], first["test_probs"]),
+                             expected_calibration_error(y, p), p.mean(), y.mean()])
+        mean = np.mean(per_seed, axis=0)
+        rows.append({"strategy": strategy, "seeds": len(per_seed), "ece_first": float(mean[0]),
+                     "ece_last": float(mean[1]), "mean_probability_last": float(mean[2]), "prevalence": float(mean[3]),
+                     "positive_rate_in_band": positive_in_band / in_band if in_band else float("nan"),
+                     "pairs_in_band": in_band / len(per_seed)})
     return rows

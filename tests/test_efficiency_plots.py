@@ -7,6 +7,7 @@ from mlal.plotting import find_runs
 from mlal.plotting.efficiency import (
     acquired_batch_statistics,
     acquired_labels_figure,
+    calibration_statistics,
     final_labeled_positives,
     label_efficiency_figure,
 )
@@ -75,3 +76,33 @@ def test_acquired_batch_statistics_by_hand(tmp_path):
     label = int(np.argmax(run.arrays(-1)["test_targets"].sum(axis=0)))
     picked = np.array([[1, 1, 1], [0, 0, 0], [1, 0, 0], [0, 1, 0]])
     assert np.isclose(row["majority_share"], picked[:, label].mean())
+
+
+def _replace_test_outputs(folder, round_index, probs, targets):
+    from mlal.run_format import EVAL_DIR, round_file
+
+    path = folder / EVAL_DIR / round_file(round_index)
+    with np.load(path) as saved:
+        arrays = {key: saved[key] for key in saved.files}
+    arrays.update(test_probs=np.asarray(probs, dtype=np.float32), test_targets=np.asarray(targets, dtype=np.float32))
+    np.savez(path, **arrays)
+
+
+def test_calibration_statistics_by_hand(tmp_path):
+    for seed in (1, 2):
+        fake_run(tmp_path / "random" / f"seed{seed}", "random", seed, [0.1, 0.2, 0.3], n_labels=2)
+    # last round, seed 1: pairs inside (0.4, 0.6): 0.45 (present), 0.55, 0.5 (absent); seed 2: 0.42, 0.5 (present)
+    _replace_test_outputs(tmp_path / "random" / "seed1", 2, [[0.45, 0.9], [0.55, 0.1], [0.5, 0.2]],
+                          [[1, 1], [0, 0], [0, 0]])
+    _replace_test_outputs(tmp_path / "random" / "seed2", 2, [[0.42, 0.5]], [[1, 1]])
+    # first round, both seeds: probabilities 0.05 and 0.95 on absent labels -> ECE (0.05 + 0.95) / 2 = 0.5
+    for seed in (1, 2):
+        _replace_test_outputs(tmp_path / "random" / f"seed{seed}", 0, [[0.05, 0.95]], [[0, 0]])
+    (row,) = calibration_statistics(find_runs([tmp_path]))
+    assert row["positive_rate_in_band"] == 3 / 5 and row["pairs_in_band"] == 2.5  # pooled over seeds
+    assert np.isclose(row["mean_probability_last"], (2.7 / 6 + 0.46) / 2)
+    assert np.isclose(row["prevalence"], (2 / 6 + 1) / 2)
+    assert np.isclose(row["ece_first"], 0.5) and row["seeds"] == 2
+    # seed 2's last round: bins of 0.42 and 0.5 hold one present label each -> |1 - 0.42| + |1 - 0.5| over 2 pairs
+    seed1 = (abs(1 - 0.45) + abs(0 - 0.55) + abs(0 - 0.5)) / 6 + abs(1 - 0.9) / 6 + (0.1 + 0.2) / 6
+    assert np.isclose(row["ece_last"], (seed1 + (0.58 + 0.5) / 2) / 2)

@@ -32,12 +32,12 @@ def test_confidence_half_width_by_hand():
     assert math.isnan(le.confidence_half_width(0.1, 1))
 
 
-def _write_run(folder, strategy, seed, maps):
+def _write_run(folder, strategy, seed, maps, calibration=None):
     rounds = [{"round": i, "labeled_count": 100 * (i + 1), "test": {"mean_average_precision": m, "macro_f1": m / 2},
                "test_at_tuned_threshold": {"micro_f1": m}, "seconds": {"train": 10.0, "evaluate": 1.0,
                "pool_scoring": 2.0, "acquisition": 0.1}} for i, m in enumerate(maps)]
     folder.mkdir(parents=True)
-    config = {"active_learning": {"strategy": strategy}}
+    config = {"active_learning": {"strategy": strategy, **({"acquisition_calibration": calibration} if calibration else {})}}
     (folder / STATISTICS).write_text(json.dumps({"config": config, "seed": seed, "label_names": ["a"],
                                                         "rounds": rounds}))
 
@@ -58,6 +58,19 @@ def test_summary_pairs_seeds_with_random(tmp_path):
     assert reach[("entropy", "mAP")]["fraction"] == pytest.approx(2 / 3)
     markdown = le.to_markdown(tables)
     assert "| entropy | mAP | 100-300 |" in markdown and "67%" in markdown
+
+
+def test_a_calibrated_variant_is_a_line_of_its_own_paired_with_random(tmp_path):
+    _write_run(tmp_path / "random/seed1", "random", 1, [0.2, 0.3, 0.4])
+    _write_run(tmp_path / "entropy/seed1", "entropy", 1, [0.2, 0.4, 0.5], calibration="none")
+    _write_run(tmp_path / "platt/entropy/seed1", "entropy", 1, [0.3, 0.4, 0.4], calibration="platt")
+    tables = le.summarize([tmp_path])
+    auc = {(r["strategy"], r["metric"]): r for r in tables["auc"]}
+    assert auc[("entropy", "mAP")]["auc_minus_random"][0] == pytest.approx(0.075)
+    # ((0.3 + 0.4) / 2 + (0.4 + 0.4) / 2) / 2 = 0.375 - random's 0.3
+    assert auc[("entropy+platt", "mAP")]["auc_minus_random"][0] == pytest.approx(0.075)
+    assert auc[("entropy+platt", "mAP")]["final_minus_random"][0] == pytest.approx(0.0)
+    assert [row["strategy"] for row in tables["seconds"]] == ["random", "entropy", "entropy+platt"]
 
 
 def test_full_data_reference_rows_and_table(tmp_path):
