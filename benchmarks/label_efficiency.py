@@ -43,231 +43,24 @@ with ``random`` by seed; summarize them together with the random runs (``--runs 
 from __future__ import annotations
 
 import argparse
-import csv
 import subprocess
 import sys
-from collections import defaultdict
 from pathlib import Path
-
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from efficiency_tables import (  # noqa: E402,F401  (the tables; re-exported for the tests and for callers)
+    confidence_half_width,
+    labels_to_reach,
+    load_runs,
+    normalised_auc,
+    reference_rows,
+    summarize,
+    to_markdown,
+    write_outputs,
+)
 from mlal.plotting.runs import find_runs  # noqa: E402  (plotting reads run folders; no model, no loop)
-
-METRICS = {
-    "mAP": lambda r: r["test"]["mean_average_precision"],
-    "micro-F1 (tuned t)": lambda r: r["test_at_tuned_threshold"]["micro_f1"],
-    "macro-F1": lambda r: r["test"]["macro_f1"],
-}
-PHASES = ("train", "evaluate", "pool_scoring", "acquisition")
-
-
-def variant_name(run) -> str:
-    """The strategy, with ``+platt`` when its runs scored the pool through a calibration map
-    (``--acquisition_calibration``): a variant is a line of its own, paired with random by seed."""
-    calibration = run.statistics["config"]["active_learning"].get("acquisition_calibration", "none")
-    return run.strategy if calibration in (None, "none") else f"{run.strategy}+{calibration}"
-
-
-def load_runs(run_dirs: list[str | Path]):
-    """The runs under ``run_dirs``, each grouped under its variant name (figures and tables alike)."""
-    runs = find_runs(run_dirs)
-    for run in runs:
-        run.group = variant_name(run)
-    return runs
-
-
-def curves_by_strategy(runs) -> dict[str, dict[int, dict[str, list[float]]]]:
-    """strategy -> seed -> {"labels": [...], metric name: [...]} (rounds in order)."""
-    out: dict[str, dict[int, dict[str, list[float]]]] = defaultdict(dict)
-    for run in runs:
-        curve = {"labels": [r["labeled_count"] for r in run.rounds]}
-        for name, get in METRICS.items():
-            curve[name] = [float(get(r)) for r in run.rounds]
-        out[run.group_label][run.seed] = curve
-    return out
-
-
-def normalised_auc(labels: list[int], values: list[float]) -> float:
-    """Trapezoid area under values(labels) divided by the labeled range: the mean over the budget."""
-    x, y = np.asarray(labels, dtype=float), np.asarray(values, dtype=float)
-    if len(x) < 2:
-        return float(y[0]) if len(y) else float("nan")
-    return float(np.sum((x[1:] - x[:-1]) * (y[1:] + y[:-1]) / 2) / (x[-1] - x[0]))
-
-
-def labels_to_reach(labels: list[int], values: list[float], target: float) -> float:
-    """The labeled count at which the piecewise-linear curve first reaches ``target``; NaN if never."""
-    x, y = np.asarray(labels, dtype=float), np.asarray(values, dtype=float)
-    if len(y) and y[0] >= target:
-        return float(x[0])
-    for i in range(1, len(y)):
-        if y[i] >= target:
-            return float(x[i - 1] + (target - y[i - 1]) / (y[i] - y[i - 1]) * (x[i] - x[i - 1]))
-    return float("nan")
-
-
-def _mean_std(values) -> tuple[float, float, int]:
-    values = np.asarray([v for v in values if np.isfinite(v)], dtype=float)
-    if len(values) == 0:
-        return float("nan"), float("nan"), 0
-    return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else float("nan"), len(values)
-
-
-def confidence_half_width(std: float, n: int, level: float = 0.95) -> float:
-    """Half-width of the two-sided t interval of a mean of n values with sample std ``std``."""
-    if n < 2 or not np.isfinite(std):
-        return float("nan")
-    from scipy.stats import t
-
-    return float(t.ppf(0.5 + level / 2, n - 1) * std / np.sqrt(n))
-
-
-def _fmt(mean: float, std: float, n: int, digits: int = 4) -> str:
-    if not np.isfinite(mean):
-        return "n/a"
-    spread = f" ± {std:.{digits}f}" if np.isfinite(std) else ""
-    return f"{mean:.{digits}f}{spread} (n={n})"
-
-
-def _common_labels(seeds: dict[int, dict[str, list[float]]]) -> list[int]:
-    counts = [set(curve["labels"]) for curve in seeds.values()]
-    return sorted(set.intersection(*counts)) if counts else []
-
-
-def _values_at(curve: dict[str, list[float]], metric: str, labels: list[int]) -> list[float]:
-    lookup = dict(zip(curve["labels"], curve[metric]))
-    return [lookup[n] for n in labels]
-
-
-def summarize(run_dirs: list[str | Path]) -> dict[str, list[dict]]:
-    """Rows of each table (see the module docstring), ready for CSV and Markdown."""
-    runs = load_runs(run_dirs)
-    if not runs:
-        raise SystemExit(f"no finished rounds under {', '.join(map(str, run_dirs))}")
-    curves = curves_by_strategy(runs)
-    strategies = sorted(curves, key=lambda s: (s != "random", s))
-    tables: dict[str, list[dict]] = {"curves": [], "auc": [], "reach": [], "seconds": []}
-    random_seeds = curves.get("random", {})
-    for strategy in strategies:
-        seeds = curves[strategy]
-        labels = _common_labels(seeds)
-        for metric in METRICS:
-            for n in labels:
-                mean, std, k = _mean_std([_values_at(c, metric, [n])[0] for c in seeds.values()])
-                tables["curves"].append({"strategy": strategy, "metric": metric, "labels": n, "mean": mean,
-                                         "std": std, "seeds": k})
-            aucs = {seed: normalised_auc(labels, _values_at(c, metric, labels)) for seed, c in seeds.items()}
-            row = {"strategy": strategy, "metric": metric, "labels": f"{labels[0]}-{labels[-1]}" if labels else "",
-                   "auc": _mean_std(aucs.values())}
-            paired = sorted(set(seeds) & set(random_seeds))
-            if strategy != "random" and paired:
-                shared = sorted(set(labels) & set(_common_labels(random_seeds)))
-                diffs = [normalised_auc(shared, _values_at(seeds[s], metric, shared))
-                         - normalised_auc(shared, _values_at(random_seeds[s], metric, shared)) for s in paired]
-                final = [_values_at(seeds[s], metric, shared[-1:])[0] - _values_at(random_seeds[s], metric, shared[-1:])[0]
-                         for s in paired]
-                row["auc_minus_random"] = _mean_std(diffs)
-                row["final_minus_random"] = _mean_std(final)
-            tables["auc"].append(row)
-        if random_seeds:
-            random_labels = _common_labels(random_seeds)
-            for metric in METRICS:
-                target = float(np.mean(_values_at_all(random_seeds, metric, random_labels[-1])))
-                mean_curve = [float(np.mean(_values_at_all(seeds, metric, n))) for n in labels]
-                needed = labels_to_reach(labels, mean_curve, target)
-                tables["reach"].append({"strategy": strategy, "metric": metric, "target": target,
-                                        "random_labels": random_labels[-1], "labels_needed": needed,
-                                        "fraction": needed / random_labels[-1] if np.isfinite(needed) else float("nan"),
-                                        "labels_run": labels[-1] if labels else 0})
-        tables["seconds"].append(seconds_row(strategy, [r for r in runs if r.group_label == strategy]))
-    return tables
-
-
-def seconds_row(strategy: str, runs) -> dict:
-    """Per phase (and training CPU seconds): the median over all rounds of all seeds, which a few rounds slowed
-    by other work on the machine do not move, and the run's total (sum over its rounds), median over seeds."""
-    getters = {phase: lambda record, phase=phase: record["seconds"].get(phase, float("nan")) for phase in PHASES}
-    getters["train_cpu"] = lambda record: record.get("train_cpu_seconds", float("nan"))
-    row: dict = {"strategy": strategy, "seeds": len(runs)}
-    for phase, value in getters.items():
-        per_round = [v for run in runs for v in map(value, run.rounds) if np.isfinite(v)]
-        totals = [float(np.sum(v)) for v in ([value(r) for r in run.rounds] for run in runs) if np.isfinite(v).all()]
-        row[f"{phase}_median_per_round"] = float(np.median(per_round)) if per_round else float("nan")
-        row[f"{phase}_run_total"] = float(np.median(totals)) if totals else float("nan")
-    return row
-
-
-def _values_at_all(seeds: dict[int, dict[str, list[float]]], metric: str, n: int) -> list[float]:
-    return [_values_at(curve, metric, [n])[0] for curve in seeds.values()]
-
-
-def to_markdown(tables: dict[str, list[dict]]) -> str:
-    lines = ["### Normalised area under the learning curve (mean ± std over seeds)", "",
-             "| strategy | metric | labels | AUC | AUC − random (paired, 95% CI) | final − random (paired, 95% CI) |",
-             "|---|---|---|---|---|---|"]
-    for row in tables["auc"]:
-        def paired(key):
-            if key not in row:
-                return ""
-            mean, std, n = row[key]
-            half = confidence_half_width(std, n)
-            if not np.isfinite(half):
-                return f"{mean:+.4f} (n={n})"
-            return f"{mean:+.4f} ± {half:.4f} (n={n}){' n.s.' if abs(mean) <= half else ''}"
-        lines.append(f"| {row['strategy']} | {row['metric']} | {row['labels']} | {_fmt(*row['auc'])} | "
-                     f"{paired('auc_minus_random')} | {paired('final_minus_random')} |")
-    if tables["reach"]:
-        lines += ["", "### Labels needed to reach random's final score (seed-mean curves)", "",
-                  "| strategy | metric | random's final | at labels | labels needed | fraction of random's |",
-                  "|---|---|---|---|---|---|"]
-        for row in tables["reach"]:
-            needed = f"{row['labels_needed']:.0f}" if np.isfinite(row["labels_needed"]) else (
-                "not reached" if row["labels_run"] >= row["random_labels"] else
-                f"not reached by {row['labels_run']} (runs still going)")
-            fraction = f"{row['fraction']:.0%}" if np.isfinite(row["fraction"]) else "—"
-            lines.append(f"| {row['strategy']} | {row['metric']} | {row['target']:.4f} | {row['random_labels']} | "
-                         f"{needed} | {fraction} |")
-    lines += ["", "### Seconds per phase: median per round (over rounds and seeds) / run total (median over seeds)",
-              "", "| strategy | seeds | train | evaluate | pool scoring | acquisition | train CPU s |",
-              "|---|---|---|---|---|---|---|"]
-    for row in tables["seconds"]:
-        cells = [f"{row[f'{p}_median_per_round']:.1f} / {row[f'{p}_run_total']:.0f}" for p in (*PHASES, "train_cpu")]
-        lines.append(f"| {row['strategy']} | {row['seeds']} | " + " | ".join(cells) + " |")
-    if tables.get("batches"):
-        lines += ["", "### What the acquired batches hold (all rounds' batches of a run; mean over seeds)", "",
-                  "| strategy | seeds | positives per example | share with the most frequent label | "
-                  "effective number of labels | labels absent at the end |", "|---|---|---|---|---|---|"]
-        lines += [f"| {r['strategy']} | {r['seeds']} | {r['positives_per_example']:.2f} | {r['majority_share']:.2f} | "
-                  f"{r['effective_labels']:.1f} | {r['absent_at_end']:.1f} |" for r in tables["batches"]]
-    if tables.get("calibration"):
-        lines += ["", "### Calibration of the test probabilities (mean over seeds)", "",
-                  "| strategy | seeds | ECE, first round | ECE, last round | mean probability, last | prevalence | "
-                  "positive rate of pairs with p in (0.4, 0.6), last | such pairs per seed |", "|---|---|---|---|---|---|---|---|"]
-        lines += [f"| {r['strategy']} | {r['seeds']} | {r['ece_first']:.3f} | {r['ece_last']:.3f} | "
-                  f"{r['mean_probability_last']:.3f} | {r['prevalence']:.3f} | {r['positive_rate_in_band']:.2f} | "
-                  f"{r['pairs_in_band']:.0f} |" for r in tables["calibration"]]
-    if tables.get("reference"):
-        lines += ["", "### Full-data reference (the ceiling: the same model on the whole training split)", "",
-                  "| metric | labels | value (mean ± std over seeds) |", "|---|---|---|"]
-        lines += [f"| {row['metric']} | {row['labels']} | {_fmt(*row['value'])} |" for row in tables["reference"]]
-    return "\n".join(lines) + "\n"
-
-
-def write_outputs(tables: dict[str, list[dict]], out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    for name, rows in tables.items():
-        if not rows:
-            continue
-        flat = [{k: (";".join(f"{x}" for x in v) if isinstance(v, tuple) else v) for k, v in row.items()} for row in rows]
-        keys = list(dict.fromkeys(k for row in flat for k in row))
-        with open(out / f"{name}.csv", "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=keys)
-            writer.writeheader()
-            writer.writerows(flat)
-    (out / "summary.md").write_text(to_markdown(tables))
 
 
 def finished_runs(run_dirs: list[str | Path]) -> list[Path]:
@@ -354,13 +147,6 @@ def run_reference(args: argparse.Namespace, extra: list[str]) -> None:
               "--output_dir", args.output_dir, *extra], f"the full-data run, seed {seed}")
 
 
-def reference_rows(run_dirs: list[str | Path]) -> list[dict]:
-    """Each metric of the full-data runs' last round, mean +- std over seeds."""
-    runs = find_runs(run_dirs)
-    if not runs:
-        raise SystemExit(f"no finished full-data run under {', '.join(map(str, run_dirs))}")
-    return [{"metric": name, "labels": runs[0].rounds[-1]["labeled_count"],
-             "value": _mean_std([get(run.rounds[-1]) for run in runs])} for name, get in METRICS.items()]
 
 
 def main(argv: list[str] | None = None) -> None:
