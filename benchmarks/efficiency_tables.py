@@ -205,6 +205,7 @@ def to_markdown(tables: dict[str, list[dict]]) -> str:
                   f"{r['effective_labels']:.1f} | {r['absent_at_end']:.1f} |" for r in tables["batches"]]
     if tables.get("calibration"):
         lines += ["", "### Calibration of the test probabilities (mean over seeds)", "",
+                  "The model's own probabilities; rows \"as scored\": through the run's acquisition map.", "",
                   "| strategy | seeds | ECE, first round | ECE, last round | mean probability, last | prevalence | "
                   "positive rate of pairs with p in (0.4, 0.6), last | such pairs per seed |", "|---|---|---|---|---|---|---|---|"]
         lines += [f"| {r['strategy']} | {r['seeds']} | {r['ece_first']:.3f} | {r['ece_last']:.3f} | "

@@ -47,6 +47,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -82,10 +84,24 @@ def batch_rows(runs) -> list[dict]:
 
 def calibration_rows(runs) -> list[dict]:
     """How calibrated each strategy's test probabilities are (``mlal.plotting.efficiency.calibration_statistics``),
-    from the runs that kept their round arrays."""
+    from the runs that kept their round arrays; for runs scored through an acquisition map (``+platt``) a second
+    row, "as scored": the same probabilities through each round's map, up to the last round that acquired."""
+    from mlal.calibration import LogitMap, logits_of
     from mlal.plotting.efficiency import calibration_statistics
 
-    return calibration_statistics([run for run in runs if run.has_saved_arrays])
+    with_arrays = [run for run in runs if run.has_saved_arrays]
+    rows = calibration_statistics(with_arrays)
+    mapped = [run for run in with_arrays if run.rounds[0].get("acquisition_calibration")]
+
+    def as_scored(run, position):
+        logit_map = LogitMap.from_record(run.rounds[position]["acquisition_calibration"])
+        return 1 / (1 + np.exp(-logit_map.apply(logits_of(run.arrays(position)["test_probs"]))))
+
+    if mapped:
+        extra = calibration_statistics(mapped, probabilities=as_scored, last_round=-2)
+        rows += [{**row, "strategy": f"{row['strategy']}, as scored (map of each round; last = the last acquiring "
+                                     "round)"} for row in extra]
+    return rows
 
 
 def write_figures(runs, reference: list[dict], out: Path) -> list[Path]:

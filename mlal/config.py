@@ -220,8 +220,8 @@ class ActiveLearningArguments:
         default="none",
         metadata={"help": "'none': strategies see the model's probabilities; 'platt': each round, a Platt map of the "
                   "logits (one scale, plus the log positive weight of --loss weighted_bce as a covariate) is fitted "
-                  "on the validation split and the pool is scored through it (mlal/calibration.py). Metrics and "
-                  "thresholds are unchanged."},
+                  "on the validation split and the pool (and the labeled set, where a strategy reads it) is scored "
+                  "through it (mlal/calibration.py). Metrics and thresholds are unchanged."},
     )
     early_stopping_patience: Optional[int] = field(
         default=None,
@@ -308,6 +308,20 @@ class ExperimentConfig:
             "active_learning": dataclasses.asdict(self.al),
             "training": training,
         })
+
+
+def with_later_options_at_defaults(saved: dict[str, Any]) -> dict[str, Any]:
+    """A saved config (``ExperimentConfig.to_dict``) with every option of ours that it lacks set to its default: a
+    run saved by a version before the option existed ran as the option's default does, so a newer version
+    resumes it unless the option is now set to something else."""
+    filled = {section: dict(values) for section, values in saved.items()}
+    sections = {"model": ModelArguments, "data": DataArguments, "active_learning": ActiveLearningArguments}
+    for section, arguments in sections.items():
+        values = filled.setdefault(section, {})
+        for option in dataclasses.fields(arguments):
+            if option.name not in values and option.default is not dataclasses.MISSING:
+                values[option.name] = _jsonable(option.default)
+    return filled
 
 
 def _jsonable(value: Any) -> Any:

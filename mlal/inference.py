@@ -174,7 +174,7 @@ def predict_outputs(
     ``mc_dropout_layers`` k > 0 samples only the top k encoder layers and the head in the MC passes
     (partial MC dropout; the lower layers run once, deterministically); 0 samples the whole model.
     ``logit_map`` (``mlal.calibration.LogitMap``) maps every pass's logits before the sigmoid (calibrated
-    acquisition); the embeddings are the classifier's inputs and do not change."""
+    acquisition, mlal.calibration); the embeddings are the classifier's inputs and do not change."""
     n = len(dataset)
     n_labels = model.config.num_labels
     device = next(model.parameters()).device

@@ -15,7 +15,7 @@ from typing import Callable, Optional
 import numpy as np
 
 
-from .config import ExperimentConfig
+from .config import ExperimentConfig, with_later_options_at_defaults
 from .console import quiet_library_progress_bars
 from .data import MultiLabelData, load_multilabel_data
 from .errors import UsageError
@@ -82,10 +82,11 @@ def _resume_state(output_dir: Path, config: ExperimentConfig, config_dict: dict)
                              "to replace it or choose another folder")
         return None
     payload = state.load()
-    # An option added to mlal after the run started is absent from its saved config: it differs only when set
-    # here (not None), so a newer version resumes an older run.
+    # An option added to mlal after the run started is absent from its saved config: the run ran as its default
+    # does, so it differs only when set here to something else, and a newer version resumes an older run.
     same_hash = payload["config_hash"] == config_hash(config_dict)
-    differences = [] if same_hash else config_differences(payload["config"], config_dict)
+    differences = [] if same_hash else config_differences(with_later_options_at_defaults(payload["config"]),
+                                                           config_dict)
     if differences:
         raise UsageError(
             f"--output_dir {output_dir} already holds a run with a different config (differs in: "

@@ -149,9 +149,10 @@ def evaluate(ctx: RoundContext) -> None:
     }
     threshold = tune_threshold(targets["validation"], outputs["validation"])
     calibration = {}
-    if al.acquisition_calibration == "platt":  # the map the pool is scored through (mlal.calibration)
-        weights = round_positive_weights(ctx)
-        calibration = {"acquisition_calibration": fit_platt_map(targets["validation"], outputs["validation"], weights)}
+    if al.acquisition_calibration == "platt" and ctx.query_size() > 0:  # the map the pool is scored through
+        fitted = (fit_platt_map(targets["validation"], outputs["validation"], round_positive_weights(ctx))
+                  if is_main_process() else None)
+        calibration = {"acquisition_calibration": broadcast(fitted)}  # one map for every process
     per_class = tune_per_class_thresholds(targets["validation"], outputs["validation"])
     partial["record"] = {
         "round": round_index,
@@ -192,7 +193,7 @@ def score_pool(ctx: RoundContext) -> None:
         inputs = acquisition_input(
             ctx.model, ctx.tokenized["train"], ctx.tokenizer, ctx.strategy.needs, scored_ids, labeled,
             ctx.labels.targets, al.mc_passes, ctx.seed + round_index, al.mc_batched, al.mc_dropout_layers,
-            {**ctx.scoring, "logit_map": LogitMap.from_record(partial["record"].get("acquisition_calibration"))},
+            {**ctx.scoring, "logit_map": acquisition_logit_map(al, partial["record"])},
         )
         arrays = {"scored_ids": scored_ids, **outputs_to_arrays("pool_", inputs.pool)}
         if inputs.labeled is not None:
@@ -201,6 +202,15 @@ def score_pool(ctx: RoundContext) -> None:
     partial["seconds"]["pool_scoring"] = time.perf_counter() - start
     ctx.commit(phase=Phase.SCORED, partial=partial)
     maybe_fail("after_scoring")
+
+
+def acquisition_logit_map(al, record: dict):
+    """The map the pool is scored through this round (None without --acquisition_calibration)."""
+    if al.acquisition_calibration == "none":
+        return None
+    if "acquisition_calibration" not in record:
+        raise RuntimeError("--acquisition_calibration is set but the round's record holds no fitted map")
+    return LogitMap.from_record(record["acquisition_calibration"])
 
 
 def acquire(ctx: RoundContext) -> None:

@@ -159,9 +159,17 @@ def acquired_batch_statistics(runs: list[Run], baseline: str = "random") -> list
     return rows
 
 
-def calibration_statistics(runs: list[Run], baseline: str = "random", band: tuple[float, float] = (0.4, 0.6)) -> list[dict]:
-    """How well the model's test probabilities (the ones uncertainty strategies rank by) are calibrated, per
-    strategy (mean over seeds):
+def _test_probabilities(run: Run, round_position: int) -> np.ndarray:
+    return run.arrays(round_position)["test_probs"]
+
+
+def calibration_statistics(
+    runs: list[Run], baseline: str = "random", band: tuple[float, float] = (0.4, 0.6),
+    probabilities: Callable[[Run, int], np.ndarray] = _test_probabilities, last_round: int = -1,
+) -> list[dict]:
+    """How well the test probabilities are calibrated, per strategy (mean over seeds). By default the model's own
+    probabilities, which uncertainty strategies rank by; ``probabilities(run, round_position)`` may give others
+    (e.g. after a run's acquisition map), and ``last_round`` which round is "last" (a list position).
 
     * ``ece_first`` / ``ece_last``: expected calibration error of the flattened per-label probabilities in the
       first and the last round (:func:`expected_calibration_error`, 10 bins);
@@ -176,11 +184,10 @@ def calibration_statistics(runs: list[Run], baseline: str = "random", band: tupl
     for strategy in _ordered(by_strategy, baseline):
         per_seed, in_band, positive_in_band = [], 0, 0
         for run in by_strategy[strategy]:
-            first, last = run.arrays(0), run.arrays(-1)
-            y, p = last["test_targets"], last["test_probs"]
+            y, p = run.arrays(last_round)["test_targets"], probabilities(run, last_round)
             inside = (p > band[0]) & (p < band[1])
             in_band, positive_in_band = in_band + int(inside.sum()), positive_in_band + float(y[inside].sum())
-            per_seed.append([expected_calibration_error(first["test_targets"], first["test_probs"]),
+            per_seed.append([expected_calibration_error(run.arrays(0)["test_targets"], probabilities(run, 0)),
                              expected_calibration_error(y, p), p.mean(), y.mean()])
         mean = np.mean(per_seed, axis=0)
         rows.append({"strategy": strategy, "seeds": len(per_seed), "ece_first": float(mean[0]),

@@ -43,9 +43,29 @@ def test_without_weights_or_with_equal_weights_the_offset_is_one_intercept():
         assert np.ptp(record["offset"]) == 0 and record["offset"][0] == pytest.approx(-1.0, abs=0.05)
 
 
-def test_a_split_with_one_class_only_keeps_the_identity():
-    record = fit_platt_map(np.zeros((5, 2)), np.full((5, 2), 0.3), np.array([2.0, 3.0]))
-    assert not record["fitted"] and record["scale"] == 1.0 and record["offset"] == [0.0, 0.0]
+def test_without_enough_of_both_classes_the_map_undoes_the_loss_weights():
+    weights = np.array([2.0, 3.0])
+    record = fit_platt_map(np.zeros((5, 2)), np.full((5, 2), 0.3), weights)
+    assert not record["fitted"] and "0 positive" in record["reason"]
+    assert record["scale"] == 1.0 and np.allclose(record["offset"], -np.log(weights))  # a = 1, c = -1, b = 0
+    few = np.zeros((100, 2))
+    few[:9, 0] = 1  # 9 positive pairs: one short of MIN_PAIRS
+    assert not fit_platt_map(few, np.full((100, 2), 0.3), None)["fitted"]
+    assert fit_platt_map(few, np.full((100, 2), 0.3), None)["offset"] == [0.0, 0.0]  # no weights: the identity
+    few[9, 1] = 1
+    assert fit_platt_map(few, np.where(few > 0, 0.6, 0.3), None)["fitted"]
+
+
+def test_a_map_that_would_reverse_the_ranking_is_not_used_and_separation_stays_finite():
+    rng = np.random.default_rng(2)
+    z = rng.normal(0, 2, size=(1000, 4))
+    y = z > 0.5
+    reversed_fit = fit_platt_map(y, _sigmoid(-z), None)
+    assert not reversed_fit["fitted"] and "not positive" in reversed_fit["reason"] and reversed_fit["scale"] == 1.0
+    separated = fit_platt_map(y, _sigmoid(z), None)  # perfectly separated: the L2 penalty keeps a finite
+    assert separated["fitted"] and 1 < separated["scale"] < 100
+    # the boundary it learns is z = 0.5, where the labels switch: a * 0.5 + b = 0
+    assert separated["offset"][0] / separated["scale"] == pytest.approx(-0.5, abs=0.05)
 
 
 def test_the_map_applies_alike_to_arrays_and_tensors_and_survives_its_record():
@@ -101,6 +121,7 @@ def test_the_loop_fits_the_map_on_validation_and_scores_the_pool_through_it(tiny
     first = statistics["rounds"][0]
     assert first["acquisition_calibration"]["fitted"]
     assert len(maps) == 1 and isinstance(maps[0], LogitMap)
+    assert "acquisition_calibration" not in statistics["rounds"][1]  # the last round acquires nothing: no fit
     assert maps[0].scale == first["acquisition_calibration"]["scale"]
     assert np.array_equal(maps[0].offset, first["acquisition_calibration"]["offset"])
     saved = np.load(tmp_path / "run" / "eval" / "round_000.npz")  # the map is the fit on the saved validation outputs

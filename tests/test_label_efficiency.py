@@ -63,12 +63,13 @@ def test_summary_pairs_seeds_with_random(tmp_path):
 def test_a_calibrated_variant_is_a_line_of_its_own_paired_with_random(tmp_path):
     _write_run(tmp_path / "random/seed1", "random", 1, [0.2, 0.3, 0.4])
     _write_run(tmp_path / "entropy/seed1", "entropy", 1, [0.2, 0.4, 0.5], calibration="none")
-    _write_run(tmp_path / "platt/entropy/seed1", "entropy", 1, [0.3, 0.4, 0.4], calibration="platt")
+    _write_run(tmp_path / "platt/entropy/seed1", "entropy", 1, [0.3, 0.5, 0.4], calibration="platt")
     tables = le.summarize([tmp_path])
     auc = {(r["strategy"], r["metric"]): r for r in tables["auc"]}
     assert auc[("entropy", "mAP")]["auc_minus_random"][0] == pytest.approx(0.075)
-    # ((0.3 + 0.4) / 2 + (0.4 + 0.4) / 2) / 2 = 0.375 - random's 0.3
-    assert auc[("entropy+platt", "mAP")]["auc_minus_random"][0] == pytest.approx(0.075)
+    assert auc[("entropy", "mAP")]["final_minus_random"][0] == pytest.approx(0.1)
+    # ((0.3 + 0.5) / 2 + (0.5 + 0.4) / 2) / 2 = 0.425 - random's 0.3
+    assert auc[("entropy+platt", "mAP")]["auc_minus_random"][0] == pytest.approx(0.125)
     assert auc[("entropy+platt", "mAP")]["final_minus_random"][0] == pytest.approx(0.0)
     assert [row["strategy"] for row in tables["seconds"]] == ["random", "entropy", "entropy+platt"]
 
@@ -143,3 +144,30 @@ def test_finished_only_leaves_out_runs_still_going(tmp_path, capsys):
     assert f"left out 1 run(s) still going: {tmp_path / 'entropy/seed1'}" in printed
     assert "| entropy |" not in (tmp_path / "out" / "summary.md").read_text()
     assert "| random | mAP |" in (tmp_path / "out" / "summary.md").read_text()
+
+
+def test_calibration_rows_add_the_probabilities_as_the_strategy_scored_them(tmp_path):
+    from test_plotting import fake_run
+
+    from mlal.plotting import find_runs
+    from mlal.plotting.calibration import expected_calibration_error
+
+    fake_run(tmp_path / "random" / "seed1", "random", 1, [0.1, 0.2, 0.3], n_labels=2)
+    fake_run(tmp_path / "platt" / "margin" / "seed1", "margin", 1, [0.1, 0.2, 0.3], n_labels=2)
+    path = tmp_path / "platt" / "margin" / "seed1" / STATISTICS
+    statistics = json.loads(path.read_text())
+    statistics["config"]["active_learning"]["acquisition_calibration"] = "platt"
+    for record, offset in zip(statistics["rounds"][:-1], (0.0, 30.0)):  # round 0: identity; round 1: all -> ~1
+        record["acquisition_calibration"] = {"scale": 1.0, "offset": [offset, offset]}
+    path.write_text(json.dumps(statistics))
+    rows = {row["strategy"]: row for row in le.calibration_rows(le.load_runs([tmp_path]))}
+    assert set(rows) == {"random", "margin+platt", "margin+platt, as scored (map of each round; last = the last "
+                         "acquiring round)"}
+    scored = rows["margin+platt, as scored (map of each round; last = the last acquiring round)"]
+    run = find_runs([tmp_path / "platt"])[0]
+    first = run.arrays(0)
+    assert scored["ece_first"] == pytest.approx(expected_calibration_error(first["test_targets"], first["test_probs"]),
+                                                abs=1e-6)  # the identity map changes nothing
+    assert scored["mean_probability_last"] == pytest.approx(1.0, abs=1e-6)  # round 1's map pushes every pair to 1
+    assert scored["prevalence"] == pytest.approx(run.arrays(1)["test_targets"].mean())
+    assert rows["margin+platt"]["mean_probability_last"] == pytest.approx(run.arrays(-1)["test_probs"].mean())

@@ -123,12 +123,16 @@ def test_a_run_started_before_an_option_existed_still_resumes(tiny_bert_dir, tmp
     _run(tiny_bert_dir, run, rounds=1)
     state = RunState(run)
     state.data = state.load()
-    del state.data["config"]["model"]["continued_round_epochs"]  # as saved by a version without the option
+    for section, option in (("model", "continued_round_epochs"), ("model", "scoring_precision"),
+                            ("active_learning", "acquisition_calibration")):  # default None, "auto", "none"
+        del state.data["config"][section][option]  # as saved by a version without the option
     state.data["config_hash"] = "from-an-older-version"
     state.save()
     assert _run(tiny_bert_dir, run, rounds=1)["rounds"]  # finished: nothing to do, no refusal
     with pytest.raises(UsageError, match=r"differs in: continue_from_previous_round, continued_round_epochs"):
         _run(tiny_bert_dir, run, rounds=1, continue_from_previous_round=True, continued_round_epochs=1)
+    with pytest.raises(UsageError, match=r"differs in: scoring_precision"):
+        _run(tiny_bert_dir, run, rounds=1, scoring_precision="fp32")
 
 
 def test_checkpoints_only_when_asked(tiny_bert_dir, tmp_path):

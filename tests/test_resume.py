@@ -172,3 +172,18 @@ def test_sweep_interrupted_in_its_second_run(tiny_bert_dir, tmp_path):
     for strategy in ("random", "entropy"):
         assert_same_run(_rounds(tmp_path / "reference" / strategy / "seed7"),
                         _rounds(tmp_path / "sweep" / strategy / "seed7"))
+
+
+def test_a_calibrated_run_killed_during_pool_scoring_resumes_with_the_same_map(tiny_bert_dir, tmp_path):
+    options = {"loss": "weighted_bce", "acquisition_calibration": "platt"}
+    whole, cut = tmp_path / "whole", tmp_path / "cut"
+    assert _cli(_args(tiny_bert_dir, whole, **options)).returncode == 0
+    args = _args(tiny_bert_dir, cut, **options)
+    assert _cli(args, fault="pool_scoring:0").returncode == -signal.SIGKILL
+    resumed = _cli(args)
+    assert resumed.returncode == 0 and "resuming" in resumed.stdout, resumed.stderr[-2000:]
+    a, b = _rounds(whole), _rounds(cut)
+    assert a[0]["acquisition_calibration"]["fitted"]
+    assert a[0]["acquisition_calibration"] == b[0]["acquisition_calibration"]
+    assert_same_run(a, b)
+    assert_same_recordings(whole, cut)
