@@ -163,8 +163,6 @@ def run_reference(args: argparse.Namespace, extra: list[str]) -> None:
               "--output_dir", args.output_dir, *extra], f"the full-data run, seed {seed}")
 
 
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
