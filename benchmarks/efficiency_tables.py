@@ -200,9 +200,11 @@ def to_markdown(tables: dict[str, list[dict]]) -> str:
     if tables.get("batches"):
         lines += ["", "### What the acquired batches hold (all rounds' batches of a run; mean over seeds)", "",
                   "| strategy | seeds | positives per example | share with the most frequent label | "
-                  "effective number of labels | labels absent at the end |", "|---|---|---|---|---|---|"]
+                  "effective number of labels | labels absent at the end | label-set Jaccard within a batch |",
+                  "|---|---|---|---|---|---|---|"]
         lines += [f"| {r['strategy']} | {r['seeds']} | {r['positives_per_example']:.2f} | {r['majority_share']:.2f} | "
-                  f"{r['effective_labels']:.1f} | {r['absent_at_end']:.1f} |" for r in tables["batches"]]
+                  f"{r['effective_labels']:.1f} | {r['absent_at_end']:.1f} | {r['within_batch_jaccard']:.3f} |"
+                  for r in tables["batches"]]
     if tables.get("calibration"):
         lines += ["", "### Calibration of the test probabilities (mean over seeds)", "",
                   "The model's own probabilities; rows \"as scored\": through the run's acquisition map.", "",

@@ -134,7 +134,12 @@ def acquired_batch_statistics(runs: list[Run], baseline: str = "random") -> list
     * ``effective_labels``: exp of the entropy of the positives' label distribution, exp(-sum_j q_j log q_j)
       with q_j = positives of label j / all positives: L when every label is bought equally often, 1 when one
       label has them all (a label-diversity measure that needs no embeddings);
-    * ``absent_at_end``: labels without a positive in the last round's labeled set.
+    * ``absent_at_end``: labels without a positive in the last round's labeled set;
+    * ``within_batch_jaccard``: how alike the examples of one batch are in their labels, the mean over a run's
+      batches of the mean pairwise Jaccard similarity |Y_a & Y_b| / |Y_a | Y_b| of the label sets of the batch's
+      examples (1 for two examples without labels): 1 when the batch repeats one label set, 0 when no two
+      examples share a label (a redundancy measure in label space; redundancy in text space needs the texts:
+      benchmarks/batch_redundancy.py).
     """
     rows = []
     by_strategy = _by_group(runs)
@@ -150,13 +155,26 @@ def acquired_batch_statistics(runs: list[Run], baseline: str = "random") -> list
             positives = selected.sum(axis=0).astype(float)
             q = positives[positives > 0] / positives.sum()
             per_seed.append([selected.sum(axis=1).mean(), selected[:, majority].mean(), np.exp(-(q * np.log(q)).sum()),
-                             (run.arrays(-1)["labeled_targets"].sum(axis=0) == 0).sum()])
+                             (run.arrays(-1)["labeled_targets"].sum(axis=0) == 0).sum(),
+                             np.mean([mean_pairwise_jaccard(batch) for batch in batches if len(batch) > 1] or [np.nan])])
         if per_seed:
             mean = np.mean(per_seed, axis=0)
             rows.append({"strategy": strategy, "seeds": len(per_seed), "positives_per_example": float(mean[0]),
                          "majority_share": float(mean[1]), "effective_labels": float(mean[2]),
-                         "absent_at_end": float(mean[3])})
+                         "absent_at_end": float(mean[3]), "within_batch_jaccard": float(mean[4])})
     return rows
+
+
+def mean_pairwise_jaccard(targets: np.ndarray) -> float:
+    """Mean over the pairs a < b of rows of ``targets`` (multi-hot, shape (n, L), n >= 2) of the Jaccard similarity
+    |Y_a & Y_b| / |Y_a | Y_b|, 1 for two empty rows; vectorised through the (n, n) intersection matrix."""
+    y = np.asarray(targets, dtype=np.float64)
+    intersection = y @ y.T
+    sizes = y.sum(axis=1)
+    union = sizes[:, None] + sizes[None, :] - intersection
+    similarity = np.where(union > 0, intersection / np.maximum(union, 1), 1.0)
+    upper = np.triu_indices(len(y), k=1)
+    return float(similarity[upper].mean())
 
 
 def _test_probabilities(run: Run, round_position: int) -> np.ndarray:

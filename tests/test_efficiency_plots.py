@@ -10,6 +10,7 @@ from mlal.plotting.efficiency import (
     calibration_statistics,
     final_labeled_positives,
     label_efficiency_figure,
+    mean_pairwise_jaccard,
 )
 
 
@@ -76,6 +77,21 @@ def test_acquired_batch_statistics_by_hand(tmp_path):
     label = int(np.argmax(run.arrays(-1)["test_targets"].sum(axis=0)))
     picked = np.array([[1, 1, 1], [0, 0, 0], [1, 0, 0], [0, 1, 0]])
     assert np.isclose(row["majority_share"], picked[:, label].mean())
+    assert row["within_batch_jaccard"] == 0  # {0, 1, 2} vs {}; {0} vs {1}: no pair shares a label
+
+
+def test_within_batch_jaccard_by_hand(tmp_path):
+    # round 0 buys ids 0 {0, 1, 2}, 2 {0}, 4 {0, 2}: pairs 1/3, 2/3, 1/2 -> 1/2;
+    # round 1 buys ids 1 and 5, both without labels: 1 (identical label sets); the run: (1/2 + 1) / 2
+    fake_run(tmp_path / "margin" / "seed1", "margin", 1, [0.1, 0.2, 0.3], counts=(3, 6, 8),
+             selections=[[0, 2, 4], [1, 5], []])
+    fake_run(tmp_path / "margin" / "seed2", "margin", 2, [0.1, 0.2, 0.3], counts=(3, 6, 8),
+             selections=[[0, 1], [2, 3], []])  # no pair shares a label: 0
+    (row,) = acquired_batch_statistics(find_runs([tmp_path]))
+    assert np.isclose(row["within_batch_jaccard"], (0.75 + 0) / 2) and row["seeds"] == 2
+    assert np.isclose(mean_pairwise_jaccard(np.array([[1, 1, 1], [1, 0, 0], [1, 0, 1]])), (1 / 3 + 2 / 3 + 1 / 2) / 3)
+    shuffled = np.random.default_rng(0).permutation(np.array([[1, 1, 0], [0, 1, 1], [1, 0, 0], [0, 0, 0]]))
+    assert np.isclose(mean_pairwise_jaccard(shuffled), (1 / 3 + 1 / 2 + 0 + 0 + 0 + 0) / 6)  # order-free
 
 
 def _replace_test_outputs(folder, round_index, probs, targets):
