@@ -97,7 +97,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", nargs="+", required=True, help="run folders, or folders above them")
     parser.add_argument("--near", type=float, default=0.5, help="cosine at which two texts count as near-duplicates")
     parser.add_argument("--out", help="CSV file for the table (else only printed)")
+    parser.add_argument("--finished_only", action="store_true",
+                        help="leave out runs still going (no end time in statistics.json)")
     args = parser.parse_args(argv)
+    if args.finished_only:
+        from label_efficiency import finished_runs
+
+        args.runs = finished_runs(args.runs)
     rows = redundancy_rows(args.runs, args.near)
     if not rows:
         parser.error(f"no run under {' '.join(args.runs)} kept its round arrays (eval/) with a batch of 2 or more")

@@ -62,3 +62,16 @@ def test_no_batches_is_an_error(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         br.main(["--runs", str(tmp_path)])
     assert exit_info.value.code == 2 and "no run under" in capsys.readouterr().err
+
+
+def test_finished_only_leaves_out_runs_still_going(tmp_path, capsys):
+    _dataset(tmp_path / "data")
+    for seed, selections in ((1, [[0, 1], [2, 3], []]), (2, [[2, 3], [0, 1], []])):
+        fake_run(tmp_path / f"runs/margin/seed{seed}", "margin", seed, [0.1, 0.2, 0.3], counts=(2, 4, 6),
+                 selections=selections, dataset=str(tmp_path / "data"))
+    done = tmp_path / "runs/margin/seed1" / STATISTICS
+    done.write_text(json.dumps({**json.loads(done.read_text()), "end_time": "2026-11-29T00:00:00"}))
+    br.main(["--runs", str(tmp_path / "runs"), "--finished_only", "--out", str(tmp_path / "t.csv")])
+    printed = capsys.readouterr().out
+    assert "left out 1 run(s) still going" in printed and "| margin | 1 | 0.5000 | 0.500 |" in printed
+    assert (tmp_path / "t.csv").read_text().splitlines()[0].startswith("strategy,seeds,mean_cosine")
