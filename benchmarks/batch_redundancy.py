@@ -104,7 +104,10 @@ def main(argv: list[str] | None = None) -> None:
         from label_efficiency import finished_runs
 
         args.runs = finished_runs(args.runs)
-    rows = redundancy_rows(args.runs, args.near)
+    try:
+        rows = redundancy_rows(args.runs, args.near)
+    except ValueError as error:  # runs of one strategy with different configs
+        parser.error(str(error))
     if not rows:
         parser.error(f"no run under {' '.join(args.runs)} kept its round arrays (eval/) with a batch of 2 or more")
     print(f"| strategy | seeds | mean pairwise TF-IDF cosine within a batch | share with a near-duplicate "

@@ -5,6 +5,7 @@ Markdown and CSV forms; ``benchmarks/label_efficiency.py summarize`` writes them
 from __future__ import annotations
 
 import csv
+import dataclasses
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -15,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from mlal.plotting.runs import find_runs  # noqa: E402  (plotting reads run folders; no model, no loop)
+from mlal.run_format import NON_SEMANTIC, SEED_KEYS  # noqa: E402
 
 
 METRICS = {
@@ -25,18 +27,53 @@ METRICS = {
 PHASES = ("train", "evaluate", "pool_scoring", "acquisition")
 
 
+# Acquisition options that make a run of a strategy a variant of its own (a line, paired with random by seed).
+VARIANT_OPTIONS = ("acquisition_calibration", "mc_passes", "mc_dropout_layers", "margin_aggregation", "beal_variant",
+                   "cluster_margin_factor", "cluster_margin_threshold")
+
+
+def _saved_config(run) -> dict:
+    """The run's saved config with the options it predates set to their defaults (it ran as they do)."""
+    from mlal.config import with_later_options_at_defaults
+
+    return with_later_options_at_defaults(run.statistics.get("config", {}))
+
+
 def variant_name(run) -> str:
-    """The strategy, with ``+platt`` when its runs scored the pool through a calibration map
-    (``--acquisition_calibration``): a variant is a line of its own, paired with random by seed."""
-    calibration = run.statistics["config"]["active_learning"].get("acquisition_calibration", "none")
-    return run.strategy if calibration in (None, "none") else f"{run.strategy}+{calibration}"
+    """The strategy, with a suffix for each of :data:`VARIANT_OPTIONS` not at its default: ``+platt`` for
+    ``--acquisition_calibration platt``, ``+option=value`` for the others (``bald+mc_passes=40``)."""
+    from mlal.config import ActiveLearningArguments
+
+    defaults = {f.name: f.default for f in dataclasses.fields(ActiveLearningArguments)}
+    options = _saved_config(run)["active_learning"]
+    suffixes = [str(options[key]) if key == "acquisition_calibration" else f"{key}={options[key]}"
+                for key in VARIANT_OPTIONS if options.get(key, defaults[key]) != defaults[key]]
+    return "+".join([run.strategy, *suffixes])
+
+
+def check_one_config_per_variant(runs) -> None:
+    """Seeds of one line must differ only in the seed and where they were written: raise ``ValueError`` naming the
+    options in which runs of one variant differ (e.g. two recipes summarized as one strategy)."""
+    by_variant: dict[str, list] = defaultdict(list)
+    for run in runs:
+        config = _saved_config(run)
+        by_variant[run.group].append({f"{section}.{key}": value for section, values in config.items()
+                                      if isinstance(values, dict) for key, value in values.items()
+                                      if key not in NON_SEMANTIC | SEED_KEYS})
+    for variant, configs in by_variant.items():
+        differing = sorted(key for key in set().union(*configs) if len({repr(c.get(key)) for c in configs}) > 1)
+        if differing:
+            raise ValueError(f"the runs of {variant} differ in {', '.join(differing[:5])}: summarize one config per "
+                             "strategy (pass the folders of one recipe), or make the option one of VARIANT_OPTIONS")
 
 
 def load_runs(run_dirs: list[str | Path]):
-    """The runs under ``run_dirs``, each grouped under its variant name (figures and tables alike)."""
+    """The runs under ``run_dirs``, each grouped under its variant name (figures and tables alike); raises
+    ``ValueError`` when runs of one variant have different configs (:func:`check_one_config_per_variant`)."""
     runs = find_runs(run_dirs)
     for run in runs:
         run.group = variant_name(run)
+    check_one_config_per_variant(runs)
     return runs
 
 

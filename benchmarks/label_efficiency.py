@@ -36,8 +36,11 @@ What ``summarize`` reports, per strategy, over seeds (mean +- sample standard de
 * what the acquired batches hold and how calibrated the test probabilities are (from the saved round arrays);
 * with ``--reference``: each metric of the full-data runs (mean +- std over their seeds), the ceiling line.
 
-Runs of a strategy with ``--acquisition_calibration platt`` form a line of their own, ``<strategy>+platt``, paired
-with ``random`` by seed; summarize them together with the random runs (``--runs DIR/random PLATT_DIR``).
+Runs of a strategy with an acquisition option off its default (``efficiency_tables.VARIANT_OPTIONS``) form a line of
+their own, paired with ``random`` by seed: ``<strategy>+platt`` for ``--acquisition_calibration platt``,
+``bald+mc_passes=40`` and so on; summarize them together with the random runs (``--runs DIR/random VARIANT_DIR``).
+Runs of one line must share their config except for the seed and where they were written; otherwise summarize
+stops with the options that differ (two recipes are not two seeds).
 """
 
 from __future__ import annotations
@@ -192,8 +195,11 @@ def main(argv: list[str] | None = None) -> None:
             parser.error(f"unknown option {extra[0]}")
         if args.finished_only:
             args.runs = finished_runs(args.runs)
-        tables = summarize(args.runs)
-        runs = load_runs(args.runs)  # read once for the tables of arrays and the figures (the arrays are cached)
+        try:
+            tables = summarize(args.runs)
+            runs = load_runs(args.runs)  # read once for the tables of arrays and the figures (the arrays are cached)
+        except ValueError as error:
+            parser.error(str(error))
         tables["batches"] = batch_rows(runs)
         tables["calibration"] = calibration_rows(runs)
         if args.reference:

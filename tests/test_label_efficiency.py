@@ -171,3 +171,26 @@ def test_calibration_rows_add_the_probabilities_as_the_strategy_scored_them(tmp_
     assert scored["mean_probability_last"] == pytest.approx(1.0, abs=1e-6)  # round 1's map pushes every pair to 1
     assert scored["prevalence"] == pytest.approx(run.arrays(1)["test_targets"].mean())
     assert rows["margin+platt"]["mean_probability_last"] == pytest.approx(run.arrays(-1)["test_probs"].mean())
+
+
+def test_variants_are_lines_of_their_own_and_mixed_recipes_are_refused(tmp_path, capsys):
+    _write_run(tmp_path / "random/seed1", "random", 1, [0.2, 0.3, 0.4])
+    _write_run(tmp_path / "bald/seed1", "bald", 1, [0.2, 0.4, 0.5])
+    t40 = tmp_path / "t40/bald/seed1"
+    _write_run(t40, "bald", 1, [0.3, 0.4, 0.5])
+    stats = json.loads((t40 / STATISTICS).read_text())
+    stats["config"]["active_learning"].update(mc_passes=40, mc_dropout_layers=1)
+    (t40 / STATISTICS).write_text(json.dumps(stats))
+    tables = le.summarize([tmp_path])
+    assert sorted({r["strategy"] for r in tables["auc"]}) == ["bald", "bald+mc_passes=40+mc_dropout_layers=1", "random"]
+    # a second random seed trained for other epochs is not a seed of the same line
+    other = tmp_path / "random/seed2"
+    _write_run(other, "random", 2, [0.2, 0.3, 0.4])
+    stats = json.loads((other / STATISTICS).read_text())
+    stats["config"]["training"] = {"num_train_epochs": 3}
+    (other / STATISTICS).write_text(json.dumps(stats))
+    with pytest.raises(SystemExit) as exit_info:
+        le.main(["summarize", "--runs", str(tmp_path), "--out", str(tmp_path / "out")])
+    assert exit_info.value.code == 2
+    assert "the runs of random differ in training.num_train_epochs" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
