@@ -36,6 +36,10 @@ What ``summarize`` reports, per strategy, over seeds (mean +- sample standard de
 * what the acquired batches hold and how calibrated the test probabilities are (from the saved round arrays);
 * with ``--reference``: each metric of the full-data runs (mean +- std over their seeds), the ceiling line.
 
+Figures (PNG and SVG, in ``--out``): ``label_efficiency`` (the curves with seed bands, the ceiling line and the
+seed-paired differences), ``area_differences`` (each strategy's area minus random's with its 95 % interval) and
+``acquired_labels`` (positives per label in each strategy's final labeled set).
+
 Runs of a strategy with an acquisition option off its default (``efficiency_tables.VARIANT_OPTIONS``) form a line of
 their own, paired with ``random`` by seed: ``<strategy>+platt`` for ``--acquisition_calibration platt``,
 ``bald+mc_passes=40`` and so on; summarize them together with the random runs (``--runs DIR/random VARIANT_DIR``).
@@ -107,16 +111,37 @@ def calibration_rows(runs) -> list[dict]:
     return rows
 
 
-def write_figures(runs, reference: list[dict], out: Path) -> list[Path]:
+def area_difference_rows(auc_rows: list[dict]) -> list[dict]:
+    """The seed-paired area differences of the ``auc`` table with the half-width of their 95 % t interval."""
+    rows = []
+    for row in auc_rows:
+        if row.get("auc_minus_random"):
+            mean, std, n = row["auc_minus_random"]
+            rows.append({"strategy": row["strategy"], "metric": row["metric"], "difference": mean,
+                         "half_width": confidence_half_width(std, n), "seeds": n, "labels": row["labels"]})
+    return rows
+
+
+def write_figures(runs, reference: list[dict], out: Path, auc_rows: list[dict] = ()) -> list[Path]:
     """``label_efficiency.png``: the three learning curves with the full-data line and the seed-paired differences;
-    ``acquired_labels.png``: positives per label in each strategy's final labeled set (runs with saved arrays)."""
+    ``area_differences.png``: each strategy's area minus random's with its 95 % interval (from ``auc_rows``, the
+    ``auc`` table); ``acquired_labels.png``: positives per label in each strategy's final labeled set (runs with
+    saved arrays)."""
     from mlal.plotting import save_figure
-    from mlal.plotting.efficiency import EFFICIENCY_METRICS, acquired_labels_figure, label_efficiency_figure
+    from mlal.plotting.efficiency import (
+        EFFICIENCY_METRICS,
+        acquired_labels_figure,
+        area_differences_figure,
+        label_efficiency_figure,
+    )
 
     import matplotlib.pyplot as plt
 
     ceiling = dict(zip(EFFICIENCY_METRICS, (row["value"][0] for row in reference)))  # same metric order as METRICS
     figures = {"label_efficiency": label_efficiency_figure(runs, ceiling)}
+    differences = area_difference_rows(auc_rows)
+    if differences:
+        figures["area_differences"] = area_differences_figure(differences, budget=differences[0]["labels"])
     with_arrays = [run for run in runs if run.has_saved_arrays]
     if with_arrays:
         figures["acquired_labels"] = acquired_labels_figure(with_arrays)
@@ -205,7 +230,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.reference:
             tables["reference"] = reference_rows(args.reference)
         write_outputs(tables, Path(args.out))
-        for path in write_figures(runs, tables.get("reference", []), Path(args.out)):
+        for path in write_figures(runs, tables.get("reference", []), Path(args.out), tables["auc"]):
             print(f"wrote {path}")
         print(to_markdown(tables))
 

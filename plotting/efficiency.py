@@ -79,6 +79,37 @@ def label_efficiency_figure(runs: list[Run], reference: dict[str, float] | None 
     return fig
 
 
+def area_differences_figure(rows: list[dict], baseline: str = "random", budget: str = ""):
+    """One panel per metric: each strategy's seed-paired difference of the normalised area under its curve against
+    ``baseline``'s, a point with a bar for its 95 % t interval over seeds (no bar with one seed: the point is
+    hollow). ``rows``: dicts with ``strategy``, ``metric``, ``difference`` (mean over seeds), ``half_width`` (of the
+    interval; NaN with one seed) and ``seeds``. An interval that crosses the line at 0 is not distinguishable from
+    the baseline."""
+    metrics = list(dict.fromkeys(row["metric"] for row in rows))
+    strategies = _ordered({row["strategy"] for row in rows} | {baseline}, baseline)
+    colour_of = dict(zip(strategies, colors(max(len(strategies), 1))))
+    shown = [s for s in strategies if s != baseline][::-1]  # first strategy at the top
+    fig, axes = plt.subplots(1, max(len(metrics), 1), figsize=(4.4 * max(len(metrics), 1), 1.4 + 0.42 * len(shown)),
+                             sharey=True, squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        ax.axvline(0, color="black", linewidth=0.8)
+        for row in (r for r in rows if r["metric"] == metric):
+            y, colour = shown.index(row["strategy"]), colour_of[row["strategy"]]
+            interval = bool(np.isfinite(row["half_width"]))
+            ax.errorbar(row["difference"], y, xerr=row["half_width"] if interval else None, fmt="o", capsize=3,
+                        color=colour, markerfacecolor=colour if interval else "white", gid=row["strategy"])
+        ax.set(title=metric, xlabel=f"area minus {baseline}'s (same seed)")
+        ax.grid(axis="y", visible=False)
+    seeds = {row["strategy"]: row["seeds"] for row in rows}
+    axes[0, 0].set_yticks(range(len(shown)), [f"{s} (n={seeds.get(s, 0)})" for s in shown])
+    axes[0, 0].set_ylim(-0.6, len(shown) - 0.4)
+    span = f" over {budget} labels" if budget else ""
+    fig.suptitle(f"Normalised area under each curve{span} minus {baseline}'s, paired by seed: mean and 95 % t "
+                 "interval over seeds (hollow: one seed, no interval)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
 def final_labeled_positives(runs: list[Run], baseline: str = "random"):
     """Positives per label in each strategy's last labeled set, mean over seeds.
 

@@ -7,6 +7,7 @@ from mlal.plotting import find_runs
 from mlal.plotting.efficiency import (
     acquired_batch_statistics,
     acquired_labels_figure,
+    area_differences_figure,
     calibration_statistics,
     final_labeled_positives,
     label_efficiency_figure,
@@ -122,3 +123,19 @@ def test_calibration_statistics_by_hand(tmp_path):
     # seed 2's last round: bins of 0.42 and 0.5 hold one present label each -> |1 - 0.42| + |1 - 0.5| over 2 pairs
     seed1 = (abs(1 - 0.45) + abs(0 - 0.55) + abs(0 - 0.5)) / 6 + abs(1 - 0.9) / 6 + (0.1 + 0.2) / 6
     assert np.isclose(row["ece_last"], (seed1 + (0.58 + 0.5) / 2) / 2)
+
+
+def test_area_differences_figure_draws_each_interval_where_computed():
+    rows = [{"strategy": "margin", "metric": "mAP", "difference": 0.004, "half_width": 0.027, "seeds": 3},
+            {"strategy": "beal", "metric": "mAP", "difference": -0.01, "half_width": float("nan"), "seeds": 1},
+            {"strategy": "margin", "metric": "macro-F1", "difference": 0.02, "half_width": 0.01, "seeds": 3}]
+    fig = area_differences_figure(rows)
+    ax_map, ax_macro = fig.axes
+    assert [t.get_text() for t in ax_map.get_yticklabels()] == ["margin (n=3)", "beal (n=1)"]  # first at the top
+    bars = {c.lines[0].get_gid(): c for c in ax_map.containers}
+    (segment,) = bars["margin"].lines[2][0].get_segments()
+    assert np.allclose(segment[:, 0], [0.004 - 0.027, 0.004 + 0.027]) and np.allclose(segment[:, 1], 0)
+    assert not bars["beal"].has_xerr and bars["beal"].lines[0].get_markerfacecolor() == "white"  # one seed: hollow
+    assert bars["beal"].lines[0].get_xdata()[0] == -0.01 and bars["beal"].lines[0].get_ydata()[0] == 1
+    (segment,) = {c.lines[0].get_gid(): c for c in ax_macro.containers}["margin"].lines[2][0].get_segments()
+    assert np.allclose(segment[:, 0], [0.01, 0.03])

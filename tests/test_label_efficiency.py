@@ -194,3 +194,18 @@ def test_variants_are_lines_of_their_own_and_mixed_recipes_are_refused(tmp_path,
     assert exit_info.value.code == 2
     assert "the runs of random differ in training.num_train_epochs" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_summarize_draws_the_area_differences_only_where_there_are_some(tmp_path):
+    for seed in (1, 2):
+        _write_run(tmp_path / f"runs/random/seed{seed}", "random", seed, [0.2, 0.3, 0.4])
+        _write_run(tmp_path / f"runs/entropy/seed{seed}", "entropy", seed, [0.2, 0.4 + 0.01 * seed, 0.5])
+    le.main(["summarize", "--runs", str(tmp_path / "runs"), "--out", str(tmp_path / "out")])
+    assert (tmp_path / "out/area_differences.png").exists() and (tmp_path / "out/label_efficiency.png").exists()
+    (row,) = [r for r in le.area_difference_rows(le.summarize([tmp_path / "runs"])["auc"]) if r["metric"] == "mAP"]
+    # entropy's mAP areas: seed k ((0.2 + 0.4 + 0.01k) / 2 + (0.4 + 0.01k + 0.5) / 2) / 2; random's 0.3
+    differences = [((0.6 + 0.01 * k) / 2 + (0.9 + 0.01 * k) / 2) / 2 - 0.3 for k in (1, 2)]
+    assert row["difference"] == pytest.approx(np.mean(differences)) and row["seeds"] == 2
+    assert row["half_width"] == pytest.approx(le.confidence_half_width(np.std(differences, ddof=1), 2))
+    le.main(["summarize", "--runs", str(tmp_path / "runs/random"), "--out", str(tmp_path / "alone")])
+    assert not (tmp_path / "alone/area_differences.png").exists()
