@@ -28,8 +28,8 @@ PHASES = ("train", "evaluate", "pool_scoring", "acquisition")
 
 
 # Acquisition options that make a run of a strategy a variant of its own (a line, paired with random by seed).
-VARIANT_OPTIONS = ("acquisition_calibration", "mc_passes", "mc_dropout_layers", "margin_aggregation", "beal_variant",
-                   "cluster_margin_factor", "cluster_margin_threshold")
+VARIANT_OPTIONS = ("acquisition_calibration", "mc_passes", "mc_dropout_layers", "pool_subsample", "margin_aggregation",
+                   "beal_variant", "cluster_margin_factor", "cluster_margin_threshold")
 
 
 def _saved_config(run) -> dict:
@@ -39,15 +39,17 @@ def _saved_config(run) -> dict:
     return with_later_options_at_defaults(run.statistics.get("config", {}))
 
 
-def variant_name(run) -> str:
-    """The strategy, with a suffix for each of :data:`VARIANT_OPTIONS` not at its default: ``+platt`` for
+def variant_name(run, baseline: dict | None = None) -> str:
+    """The strategy, with a suffix for each of :data:`VARIANT_OPTIONS` whose value differs from ``baseline`` (the
+    baseline runs' active-learning options; default: the options' defaults): ``+platt`` for
     ``--acquisition_calibration platt``, ``+option=value`` for the others (``bald+mc_passes=40``)."""
     from mlal.config import ActiveLearningArguments
 
-    defaults = {f.name: f.default for f in dataclasses.fields(ActiveLearningArguments)}
+    if baseline is None:
+        baseline = {f.name: f.default for f in dataclasses.fields(ActiveLearningArguments)}
     options = _saved_config(run)["active_learning"]
     suffixes = [str(options[key]) if key == "acquisition_calibration" else f"{key}={options[key]}"
-                for key in VARIANT_OPTIONS if options.get(key, defaults[key]) != defaults[key]]
+                for key in VARIANT_OPTIONS if options.get(key) != baseline.get(key)]
     return "+".join([run.strategy, *suffixes])
 
 
@@ -68,11 +70,13 @@ def check_one_config_per_variant(runs) -> None:
 
 
 def load_runs(run_dirs: list[str | Path]):
-    """The runs under ``run_dirs``, each grouped under its variant name (figures and tables alike); raises
+    """The runs under ``run_dirs``, each grouped under its variant name against the ``random`` runs' options (figures
+    and tables alike); raises
     ``ValueError`` when runs of one variant have different configs (:func:`check_one_config_per_variant`)."""
     runs = find_runs(run_dirs)
+    baseline = next((_saved_config(run)["active_learning"] for run in runs if run.strategy == "random"), None)
     for run in runs:
-        run.group = variant_name(run)
+        run.group = variant_name(run, baseline)
     check_one_config_per_variant(runs)
     return runs
 

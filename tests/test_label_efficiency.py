@@ -173,21 +173,31 @@ def test_calibration_rows_add_the_probabilities_as_the_strategy_scored_them(tmp_
     assert rows["margin+platt"]["mean_probability_last"] == pytest.approx(run.arrays(-1)["test_probs"].mean())
 
 
+def _set_options(folder, **options):
+    stats = json.loads((folder / STATISTICS).read_text())
+    stats["config"]["active_learning"].update(options)
+    (folder / STATISTICS).write_text(json.dumps(stats))
+
+
 def test_variants_are_lines_of_their_own_and_mixed_recipes_are_refused(tmp_path, capsys):
-    _write_run(tmp_path / "random/seed1", "random", 1, [0.2, 0.3, 0.4])
-    _write_run(tmp_path / "bald/seed1", "bald", 1, [0.2, 0.4, 0.5])
-    t40 = tmp_path / "t40/bald/seed1"
-    _write_run(t40, "bald", 1, [0.3, 0.4, 0.5])
-    stats = json.loads((t40 / STATISTICS).read_text())
-    stats["config"]["active_learning"].update(mc_passes=40, mc_dropout_layers=1)
-    (t40 / STATISTICS).write_text(json.dumps(stats))
+    # the matrix's recipe sets pool_subsample 2000 (not the option's default): the variants are named against random
+    for folder, strategy, options in (("random/seed1", "random", {}), ("bald/seed1", "bald", {}),
+                                      ("t40/bald/seed1", "bald", {"mc_passes": 40, "mc_dropout_layers": 1}),
+                                      ("big/margin/seed1", "margin", {"pool_subsample": 10000})):
+        _write_run(tmp_path / folder, strategy, 1, [0.2, 0.4, 0.5])
+        _set_options(tmp_path / folder, **{"pool_subsample": 2000, **options})
     tables = le.summarize([tmp_path])
-    assert sorted({r["strategy"] for r in tables["auc"]}) == ["bald", "bald+mc_passes=40+mc_dropout_layers=1", "random"]
+    assert sorted({r["strategy"] for r in tables["auc"]}) == [
+        "bald", "bald+mc_passes=40+mc_dropout_layers=1", "margin+pool_subsample=10000", "random"]
+    _set_options(tmp_path / "random/seed1", pool_subsample=None)  # against the defaults, the matrix is a variant
+    assert "bald+pool_subsample=2000" in {r["strategy"] for r in le.summarize([tmp_path / "bald", tmp_path / "t40"])["auc"]}
+    _set_options(tmp_path / "random/seed1", pool_subsample=2000)
     # a second random seed trained for other epochs is not a seed of the same line
     other = tmp_path / "random/seed2"
     _write_run(other, "random", 2, [0.2, 0.3, 0.4])
     stats = json.loads((other / STATISTICS).read_text())
     stats["config"]["training"] = {"num_train_epochs": 3}
+    stats["config"]["active_learning"]["pool_subsample"] = 2000
     (other / STATISTICS).write_text(json.dumps(stats))
     with pytest.raises(SystemExit) as exit_info:
         le.main(["summarize", "--runs", str(tmp_path), "--out", str(tmp_path / "out")])
