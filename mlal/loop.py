@@ -15,7 +15,7 @@ from typing import Callable, Optional
 import numpy as np
 
 
-from .config import ExperimentConfig, with_later_options_at_defaults
+from .config import ExperimentConfig, option_defaults, with_later_options_at_defaults
 from .console import quiet_library_progress_bars
 from .data import MultiLabelData, load_multilabel_data
 from .errors import UsageError
@@ -183,7 +183,7 @@ def _run_experiment(config: ExperimentConfig, log: Callable[[str], None], held: 
         if state is not None and state.data["finished"]:
             log(f"the run in {output_dir} has already finished; nothing to do (--overwrite starts it over)")
             return state.data["statistics"]
-    recorder = RunRecorder(output_dir, config_dict, seed)
+    recorder = RunRecorder(output_dir, config_dict, seed, option_defaults())
     recorder.statistics["output_dir"] = str(output_dir)
     recorder.statistics["processes"] = world_size()
     if given.describe():

@@ -127,11 +127,13 @@ def freeze_requirements(path: Path) -> None:
 class RunRecorder:
     """Writes a run's folder. Create it only after all input was validated."""
 
-    def __init__(self, output_dir: Path, config: dict[str, Any], seed: int):
+    def __init__(self, output_dir: Path, config: dict[str, Any], seed: int,
+                 option_defaults: dict[str, Any] | None = None):
         self.dir = Path(output_dir)
         self.statistics: dict[str, Any] = {
             FORMAT_KEY: FORMAT_VERSION,
             "config": config,
+            "option_defaults": option_defaults or {},  # mlal.config.option_defaults: what an older run lacks ran as
             "seed": seed,
             "provenance": provenance(),
             "start_time": now_iso(),

@@ -5,7 +5,8 @@ plotting.runs) and the tests take the names from here.
 
 Layout of ``<output_dir>`` (format :data:`FORMAT_VERSION`)::
 
-    statistics.json           config, provenance, format_version, one record per round
+    statistics.json           config, option_defaults (every option's default, for readers of older runs),
+                              provenance, format_version, one record per round
     metrics.csv               one row per round: labeled count, headline metrics, phase seconds
     requirements-frozen.txt   pip freeze of the environment that ran
     state.json, state/        resumable state of the run (mlal.state)

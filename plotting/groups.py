@@ -24,14 +24,32 @@ from mlal.run_format import NON_SEMANTIC, SEED_KEYS  # names only: no model, no 
 from .runs import Run
 
 
-def flat_config(run: Run, drop: frozenset[str] = frozenset()) -> dict[str, Any]:
-    """``section.key -> value`` of the run's config, without run-location keys, the seed and ``drop``."""
-    config = run.statistics.get("config", {})
+def flat_config(run: Run, drop: frozenset[str] = frozenset(),
+                defaults: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """``section.key -> value`` of the run's config, without run-location keys, the seed and ``drop``; an option the
+    run's config lacks (saved by a version before the option existed) is taken from ``defaults`` (section -> option
+    -> the default it ran as; :func:`recorded_defaults`)."""
+    config = {section: dict(values) for section, values in run.statistics.get("config", {}).items()
+              if isinstance(values, dict)}
+    for section, values in (defaults or {}).items():
+        if section in config:
+            config[section] = {**values, **config[section]}
     return {
         f"{section}.{key}": value
-        for section, values in config.items() if isinstance(values, dict)
+        for section, values in config.items()
         for key, value in values.items() if key not in NON_SEMANTIC | SEED_KEYS | drop
     }
+
+
+def recorded_defaults(runs: list[Run]) -> dict[str, dict[str, Any]]:
+    """The option defaults saved with the runs (``option_defaults`` of statistics.json; runs of older versions have
+    none), merged: what a run saved before an option existed ran as, so its seeds group with newer runs' seeds."""
+    merged: dict[str, dict[str, Any]] = {}
+    for run in runs:
+        for section, values in (run.statistics.get("option_defaults") or {}).items():
+            for key, value in values.items():
+                merged.setdefault(section, {}).setdefault(key, value)
+    return merged
 
 
 def config_hash(flat: dict[str, Any]) -> str:
@@ -84,9 +102,14 @@ def _unique(names: list[str], hashes: list[str]) -> list[str]:
 def group_runs(runs: list[Run]) -> list[Comparison]:
     """Partition ``runs`` into comparisons and groups (see the module docstring); set ``run.group``."""
     strategy_key = frozenset({"strategy"})
+    defaults = recorded_defaults(runs)
+
+    def flat(run: Run, drop: frozenset[str] = frozenset()) -> dict[str, Any]:
+        return flat_config(run, drop, defaults)
+
     by_group: dict[str, list[Run]] = {}
     for run in runs:
-        by_group.setdefault(config_hash(flat_config(run)), []).append(run)
+        by_group.setdefault(config_hash(flat(run)), []).append(run)
     for digest, members in by_group.items():
         seeds = [run.seed for run in members]
         duplicated = sorted({s for s in seeds if seeds.count(s) > 1})
@@ -96,10 +119,10 @@ def group_runs(runs: list[Run]) -> list[Comparison]:
                              "seeds; pass only one of them")
     by_comparison: dict[str, list[str]] = {}
     for digest, members in by_group.items():
-        by_comparison.setdefault(config_hash(flat_config(members[0], strategy_key)), []).append(digest)
+        by_comparison.setdefault(config_hash(flat(members[0], strategy_key)), []).append(digest)
 
     comparison_digests = list(by_comparison)
-    comparison_configs = [flat_config(by_group[by_comparison[d][0]][0], strategy_key) for d in comparison_digests]
+    comparison_configs = [flat(by_group[by_comparison[d][0]][0], strategy_key) for d in comparison_digests]
     outer = differing_keys(comparison_configs)
     dataset_key = "data.dataset"
     titles = [describe(c, [dataset_key] + [k for k in outer if k != dataset_key]) for c in comparison_configs]
@@ -109,7 +132,7 @@ def group_runs(runs: list[Run]) -> list[Comparison]:
     comparisons = []
     for digest, slug, title in zip(comparison_digests, slugs, titles):
         group_digests = by_comparison[digest]
-        configs = [flat_config(by_group[g][0]) for g in group_digests]
+        configs = [flat(by_group[g][0]) for g in group_digests]
         inner = differing_keys(configs) or ["active_learning.strategy"]
         labels = _unique([describe(c, inner) for c in configs], group_digests)
         comparison = Comparison(slug, title)

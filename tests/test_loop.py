@@ -27,6 +27,10 @@ def test_end_to_end_writes_everything(tiny_bert_dir, tmp_path):
     assert on_disk["config"]["active_learning"]["strategy"] == "entropy"
     assert on_disk["provenance"]["packages"]["torch"]
     assert "git" in on_disk["provenance"] and on_disk["end_time"]
+    defaults = on_disk["option_defaults"]  # what a reader fills into a run saved before an option existed
+    assert defaults["active_learning"]["acquisition_calibration"] == "none" and defaults["active_learning"]["mc_passes"] == 10
+    assert defaults["training"]["weight_decay"] == 0.01 and defaults["training"]["gradient_accumulation_steps"] == 1
+    assert set(defaults) == set(on_disk["config"]) and set(defaults["data"]) == set(on_disk["config"]["data"])
     first = on_disk["rounds"][0]
     for key in ("micro_f1", "macro_f1", "samples_f1", "hamming_loss", "subset_accuracy", "mean_average_precision"):
         assert 0 <= first["test"][key] <= 1

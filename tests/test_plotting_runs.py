@@ -41,6 +41,32 @@ def test_groups_within_a_comparison_are_named_by_what_differs(tmp_path):
     assert comparison.title == "toy"
 
 
+def _add_option(folder, value, defaults=True):
+    """The run as a newer version saves it: the option ``acquisition_calibration`` set, and the defaults recorded."""
+    import json
+
+    stats = json.loads((folder / STATISTICS).read_text())
+    stats["config"]["active_learning"]["acquisition_calibration"] = value
+    stats["option_defaults"] = {"active_learning": {"acquisition_calibration": "none", "strategy": "random"}}
+    if not defaults:
+        del stats["option_defaults"]
+    (folder / STATISTICS).write_text(json.dumps(stats))
+
+
+def test_seeds_saved_before_and_after_an_option_existed_are_one_group(tmp_path):
+    fake_run(tmp_path / "old/seed1", "entropy", 1, [0.2] * 3)  # older version: no acquisition_calibration key
+    fake_run(tmp_path / "new/seed2", "entropy", 2, [0.3] * 3)
+    _add_option(tmp_path / "new/seed2", "none")  # newer version, the option at its recorded default
+    (comparison,) = plotting.group_runs(find_runs([tmp_path]))
+    assert list(comparison.groups) == ["entropy"] and [r.seed for r in comparison.groups["entropy"]] == [1, 2]
+    _add_option(tmp_path / "new/seed2", "platt")  # off its default: a comparison of its own, named by the value
+    slugs = sorted(c.slug for c in plotting.group_runs(find_runs([tmp_path])))
+    assert slugs == ["acquisition_calibration=none", "acquisition_calibration=platt"]  # the old run: its default
+    _add_option(tmp_path / "new/seed2", "none", defaults=False)  # no defaults recorded: nothing to fill in
+    slugs = sorted(c.slug for c in plotting.group_runs(find_runs([tmp_path])))
+    assert slugs == ["acquisition_calibration=None", "acquisition_calibration=none"]
+
+
 def test_same_names_get_a_hash_instead_of_overwriting(tmp_path):
     fake_run(tmp_path / "a", "entropy", 1, [0.2] * 3, dataset="x/toy")
     fake_run(tmp_path / "b", "entropy", 1, [0.3] * 3, dataset="y/toy")
