@@ -149,6 +149,11 @@ def summarize(run_dirs: list[str | Path]) -> dict[str, list[dict]]:
     runs = load_runs(run_dirs)
     if not runs:
         raise SystemExit(f"no finished rounds under {', '.join(map(str, run_dirs))}")
+    return summarize_runs(runs)
+
+
+def summarize_runs(runs) -> dict[str, list[dict]]:
+    """:func:`summarize` of runs already loaded (:func:`load_runs`)."""
     curves = curves_by_strategy(runs)
     strategies = sorted(curves, key=lambda s: (s != "random", s))
     tables: dict[str, list[dict]] = {"curves": [], "auc": [], "reach": [], "seconds": []}

@@ -66,6 +66,7 @@ from efficiency_tables import (  # noqa: E402,F401  (the tables; re-exported for
     normalised_auc,
     reference_rows,
     summarize,
+    summarize_runs,
     to_markdown,
     write_outputs,
 )
@@ -218,13 +219,16 @@ def main(argv: list[str] | None = None) -> None:
     else:
         if extra:
             parser.error(f"unknown option {extra[0]}")
+        given = ", ".join(map(str, args.runs))
         if args.finished_only:
             args.runs = finished_runs(args.runs)
         try:
-            tables = summarize(args.runs)
-            runs = load_runs(args.runs)  # read once for the tables of arrays and the figures (the arrays are cached)
+            runs = load_runs(args.runs)  # read once for every table and figure (the arrays are cached)
         except ValueError as error:
             parser.error(str(error))
+        if not runs:
+            parser.error(f"no run with a finished round under {given}" + (" that has finished" if args.finished_only else ""))
+        tables = summarize_runs(runs)
         tables["batches"] = batch_rows(runs)
         tables["calibration"] = calibration_rows(runs)
         if args.reference:

@@ -219,3 +219,10 @@ def test_summarize_draws_the_area_differences_only_where_there_are_some(tmp_path
     assert row["half_width"] == pytest.approx(le.confidence_half_width(np.std(differences, ddof=1), 2))
     le.main(["summarize", "--runs", str(tmp_path / "runs/random"), "--out", str(tmp_path / "alone")])
     assert not (tmp_path / "alone/area_differences.png").exists()
+
+
+def test_summarize_without_runs_says_so(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        le.main(["summarize", "--runs", str(tmp_path), "--out", str(tmp_path / "out")])
+    assert exit_info.value.code == 2 and f"no run with a finished round under {tmp_path}" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
