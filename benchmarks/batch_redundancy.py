@@ -11,7 +11,8 @@ frequency, words in at least 2 texts, rows L2-normalised). Per batch of n >= 2 t
 
 Each is averaged over a run's batches, then over seeds (mean +- sample std). Random sampling's batches are the
 baseline: a strategy that picks near-copies of one uncertain text shows a higher mean and share than random.
-(The label-space counterpart, the label-set Jaccard within a batch, is in ``label_efficiency.py summarize``.)
+(The label-space counterpart, the label-set Jaccard within a batch, is in ``label_efficiency.py summarize``.) Lines
+are named as ``summarize`` names them, against the random runs' options: pass the random runs too.
 
     python benchmarks/batch_redundancy.py --runs results/label_efficiency/goemotions \\
         --out benchmarks/results/label_efficiency/goemotions/batch_redundancy.csv
@@ -31,8 +32,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mlal.config import DataArguments, with_later_options_at_defaults  # noqa: E402
+from mlal.config import DataArguments  # noqa: E402
+from mlal.errors import UsageError  # noqa: E402
 from mlal.data import load_multilabel_data  # noqa: E402
+from mlal.saved_config import with_later_options_at_defaults  # noqa: E402
 from efficiency_tables import load_runs  # noqa: E402
 
 
@@ -56,7 +59,8 @@ class TrainingTexts:
         key = json.dumps(saved, sort_keys=True, default=str)
         if key not in self._cache:
             options = DataArguments(**{k: v for k, v in saved.items() if k in DataArguments.__dataclass_fields__})
-            texts = load_multilabel_data(options, seed=options.dataset_seed).splits["train"]["text"]
+            cache_dir = run.statistics["config"].get("model", {}).get("cache_dir")  # as the run loaded it
+            texts = load_multilabel_data(options, options.dataset_seed, cache_dir).splits["train"]["text"]
             self._cache[key] = (TfidfVectorizer(sublinear_tf=True, min_df=2).fit(texts), texts)
         vectorizer, texts = self._cache[key]
         return vectorizer.transform([texts[i] for i in ids])
@@ -100,16 +104,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--finished_only", action="store_true",
                         help="leave out runs still going (no end time in statistics.json)")
     args = parser.parse_args(argv)
+    given = " ".join(map(str, args.runs))
     if args.finished_only:
         from label_efficiency import finished_runs
 
         args.runs = finished_runs(args.runs)
     try:
         rows = redundancy_rows(args.runs, args.near)
-    except ValueError as error:  # runs of one strategy with different configs
+    except (ValueError, UsageError) as error:  # runs of one line with different configs; a dataset not readable
         parser.error(str(error))
     if not rows:
-        parser.error(f"no run under {' '.join(args.runs)} kept its round arrays (eval/) with a batch of 2 or more")
+        parser.error(f"no {'finished ' if args.finished_only else ''}run under {given} kept its round arrays (eval/) "
+                     "with a batch of 2 or more")
     print(f"| strategy | seeds | mean pairwise TF-IDF cosine within a batch | share with a near-duplicate "
           f"(cosine >= {args.near}) in its batch |\n|---|---|---|---|")
     for r in rows:

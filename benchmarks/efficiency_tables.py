@@ -27,57 +27,72 @@ METRICS = {
 PHASES = ("train", "evaluate", "pool_scoring", "acquisition")
 
 
-# Acquisition options that make a run of a strategy a variant of its own (a line, paired with random by seed).
-VARIANT_OPTIONS = ("acquisition_calibration", "mc_passes", "mc_dropout_layers", "pool_subsample", "margin_aggregation",
-                   "beal_variant", "cluster_margin_factor", "cluster_margin_threshold")
+BASELINE = "random"
+
+# Options that make a run of a strategy a variant of its own (a line, paired with random by seed): they change what
+# the strategy acquires (random's own runs are never a variant: they must all share one config).
+VARIANT_OPTIONS = ("acquisition_calibration", "mc_passes", "mc_dropout_layers", "mc_batched", "pool_subsample",
+                   "margin_aggregation", "beal_variant", "adaptive_beta", "mmc_decision", "cluster_margin_factor",
+                   "cluster_margin_threshold", "cluster_margin_neighbors")
 
 
-def _saved_config(run) -> dict:
-    """The run's saved config with the options it predates set to their defaults (it ran as they do)."""
-    from mlal.config import with_later_options_at_defaults
+def saved_configs(runs) -> list[dict]:
+    """Each run's saved config completed with what it predates: our options at their defaults, and any other key (a
+    Trainer key of a newer transformers) from the defaults that newer runs recorded (``option_defaults``)."""
+    from mlal.plotting.groups import recorded_defaults
+    from mlal.saved_config import with_later_options_at_defaults
 
-    return with_later_options_at_defaults(run.statistics.get("config", {}))
+    recorded = recorded_defaults(runs)
+    configs = []
+    for run in runs:
+        config = with_later_options_at_defaults(run.statistics.get("config", {}))
+        for section, defaults in recorded.items():
+            if section in config:
+                config[section] = {**defaults, **config[section]}
+        configs.append(config)
+    return configs
 
 
-def variant_name(run, baseline: dict | None = None) -> str:
-    """The strategy, with a suffix for each of :data:`VARIANT_OPTIONS` whose value differs from ``baseline`` (the
-    baseline runs' active-learning options; default: the options' defaults): ``+platt`` for
-    ``--acquisition_calibration platt``, ``+option=value`` for the others (``bald+mc_passes=40``)."""
+def variant_name(strategy: str, options: dict, baseline: dict | None = None) -> str:
+    """``strategy`` with a suffix for each of :data:`VARIANT_OPTIONS` whose value in ``options`` (a run's
+    active-learning options) differs from ``baseline`` (the random runs' options; default: the options' defaults):
+    ``+platt`` for ``--acquisition_calibration platt``, ``+option=value`` for the others (``bald+mc_passes=40``)."""
     from mlal.config import ActiveLearningArguments
 
     if baseline is None:
         baseline = {f.name: f.default for f in dataclasses.fields(ActiveLearningArguments)}
-    options = _saved_config(run)["active_learning"]
     suffixes = [str(options[key]) if key == "acquisition_calibration" else f"{key}={options[key]}"
                 for key in VARIANT_OPTIONS if options.get(key) != baseline.get(key)]
-    return "+".join([run.strategy, *suffixes])
+    return "+".join([strategy, *suffixes])
 
 
-def check_one_config_per_variant(runs) -> None:
+def check_one_config_per_variant(runs, configs: list[dict]) -> None:
     """Seeds of one line must differ only in the seed and where they were written: raise ``ValueError`` naming the
-    options in which runs of one variant differ (e.g. two recipes summarized as one strategy)."""
+    options in which runs of one line differ (e.g. two recipes summarized as one strategy)."""
     by_variant: dict[str, list] = defaultdict(list)
-    for run in runs:
-        config = _saved_config(run)
+    for run, config in zip(runs, configs):
         by_variant[run.group].append({f"{section}.{key}": value for section, values in config.items()
                                       if isinstance(values, dict) for key, value in values.items()
                                       if key not in NON_SEMANTIC | SEED_KEYS})
-    for variant, configs in by_variant.items():
-        differing = sorted(key for key in set().union(*configs) if len({repr(c.get(key)) for c in configs}) > 1)
+    for variant, flat in by_variant.items():
+        differing = sorted(key for key in set().union(*flat) if len({repr(c.get(key)) for c in flat}) > 1)
         if differing:
             raise ValueError(f"the runs of {variant} differ in {', '.join(differing[:5])}: summarize one config per "
-                             "strategy (pass the folders of one recipe), or make the option one of VARIANT_OPTIONS")
+                             "strategy (pass the folders of one recipe)"
+                             + ("" if variant == BASELINE else ", or make the option one of VARIANT_OPTIONS"))
 
 
 def load_runs(run_dirs: list[str | Path]):
-    """The runs under ``run_dirs``, each grouped under its variant name against the ``random`` runs' options (figures
-    and tables alike); raises
-    ``ValueError`` when runs of one variant have different configs (:func:`check_one_config_per_variant`)."""
+    """The runs under ``run_dirs``, each grouped under its variant name against the random runs' options (figures and
+    tables alike; without random runs, against the options' defaults); raises ``ValueError`` when runs of one line
+    have different configs (:func:`check_one_config_per_variant`)."""
     runs = find_runs(run_dirs)
-    baseline = next((_saved_config(run)["active_learning"] for run in runs if run.strategy == "random"), None)
-    for run in runs:
-        run.group = variant_name(run, baseline)
-    check_one_config_per_variant(runs)
+    configs = saved_configs(runs)
+    options = [config.get("active_learning", {}) for config in configs]
+    baseline = next((o for run, o in zip(runs, options) if run.strategy == BASELINE), None)
+    for run, run_options in zip(runs, options):
+        run.group = BASELINE if run.strategy == BASELINE else variant_name(run.strategy, run_options, baseline)
+    check_one_config_per_variant(runs, configs)
     return runs
 
 
@@ -170,8 +185,9 @@ def summarize_runs(runs) -> dict[str, list[dict]]:
             row = {"strategy": strategy, "metric": metric, "labels": f"{labels[0]}-{labels[-1]}" if labels else "",
                    "auc": _mean_std(aucs.values())}
             paired = sorted(set(seeds) & set(random_seeds))
-            if strategy != "random" and paired:
-                shared = sorted(set(labels) & set(_common_labels(random_seeds)))
+            shared = sorted(set(labels) & set(_common_labels(random_seeds))) if paired else []
+            if strategy != "random" and len(shared) > 1:  # an area needs two labeled counts in common
+                row["paired_labels"] = f"{shared[0]}-{shared[-1]}"
                 diffs = [normalised_auc(shared, _values_at(seeds[s], metric, shared))
                          - normalised_auc(shared, _values_at(random_seeds[s], metric, shared)) for s in paired]
                 final = [_values_at(seeds[s], metric, shared[-1:])[0] - _values_at(random_seeds[s], metric, shared[-1:])[0]

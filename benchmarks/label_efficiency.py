@@ -119,7 +119,7 @@ def area_difference_rows(auc_rows: list[dict]) -> list[dict]:
         if row.get("auc_minus_random"):
             mean, std, n = row["auc_minus_random"]
             rows.append({"strategy": row["strategy"], "metric": row["metric"], "difference": mean,
-                         "half_width": confidence_half_width(std, n), "seeds": n, "labels": row["labels"]})
+                         "half_width": confidence_half_width(std, n), "seeds": n, "labels": row["paired_labels"]})
     return rows
 
 
@@ -142,7 +142,8 @@ def write_figures(runs, reference: list[dict], out: Path, auc_rows: list[dict] =
     figures = {"label_efficiency": label_efficiency_figure(runs, ceiling)}
     differences = area_difference_rows(auc_rows)
     if differences:
-        figures["area_differences"] = area_differences_figure(differences, budget=differences[0]["labels"])
+        ranges = {row["labels"] for row in differences}  # the labeled counts each strategy shares with random
+        figures["area_differences"] = area_differences_figure(differences, budget=ranges.pop() if len(ranges) == 1 else "")
     with_arrays = [run for run in runs if run.has_saved_arrays]
     if with_arrays:
         figures["acquired_labels"] = acquired_labels_figure(with_arrays)

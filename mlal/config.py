@@ -310,43 +310,6 @@ class ExperimentConfig:
         })
 
 
-def _field_default(option: dataclasses.Field) -> Any:
-    if option.default is not dataclasses.MISSING:
-        return option.default
-    if option.default_factory is not dataclasses.MISSING:
-        return option.default_factory()
-    return None
-
-
-def option_defaults() -> dict[str, dict[str, Any]]:
-    """Every option's default, in ``ExperimentConfig.to_dict``'s sections (Trainer keys: ours where we set one,
-    else ``TrainingArguments``'): saved with each run, so that a reader (the gallery's grouping) can fill in what a
-    run saved by an older version lacks with the default it ran as."""
-    sections = {"model": ModelArguments, "data": DataArguments, "active_learning": ActiveLearningArguments}
-    defaults = {section: {option.name: _jsonable(_field_default(option)) for option in dataclasses.fields(arguments)}
-                for section, arguments in sections.items()}
-    defaults["training"] = {
-        option.name: _jsonable(TRAINER_DEFAULTS.get(option.name, _field_default(option)))
-        for option in dataclasses.fields(_training_arguments_class())
-        if not option.name.startswith("_") and not option.name.endswith("token")
-    }
-    return defaults
-
-
-def with_later_options_at_defaults(saved: dict[str, Any]) -> dict[str, Any]:
-    """A saved config (``ExperimentConfig.to_dict``) with every option of ours that it lacks set to its default: a
-    run saved by a version before the option existed ran as the option's default does, so a newer version
-    resumes it unless the option is now set to something else."""
-    filled = {section: dict(values) for section, values in saved.items()}
-    sections = {"model": ModelArguments, "data": DataArguments, "active_learning": ActiveLearningArguments}
-    for section, arguments in sections.items():
-        values = filled.setdefault(section, {})
-        for option in dataclasses.fields(arguments):
-            if option.name not in values and option.default is not dataclasses.MISSING:
-                values[option.name] = _jsonable(option.default)
-    return filled
-
-
 def _jsonable(value: Any) -> Any:
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value

@@ -15,7 +15,8 @@ from typing import Callable, Optional
 import numpy as np
 
 
-from .config import ExperimentConfig, option_defaults, with_later_options_at_defaults
+from .config import ExperimentConfig
+from .saved_config import option_defaults, with_later_options_at_defaults
 from .console import quiet_library_progress_bars
 from .data import MultiLabelData, load_multilabel_data
 from .errors import UsageError

@@ -133,7 +133,7 @@ class RunRecorder:
         self.statistics: dict[str, Any] = {
             FORMAT_KEY: FORMAT_VERSION,
             "config": config,
-            "option_defaults": option_defaults or {},  # mlal.config.option_defaults: what an older run lacks ran as
+            "option_defaults": option_defaults or {},  # mlal.saved_config.option_defaults
             "seed": seed,
             "provenance": provenance(),
             "start_time": now_iso(),

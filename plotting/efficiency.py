@@ -169,8 +169,8 @@ def acquired_batch_statistics(runs: list[Run], baseline: str = "random") -> list
     * ``within_batch_jaccard``: how alike the examples of one batch are in their labels, the mean over a run's
       batches of the mean pairwise Jaccard similarity |Y_a & Y_b| / |Y_a | Y_b| of the label sets of the batch's
       examples (1 for two examples without labels): 1 when the batch repeats one label set, 0 when no two
-      examples share a label (a redundancy measure in label space; redundancy in text space needs the texts:
-      benchmarks/batch_redundancy.py).
+      examples share a label and at most one has none (a redundancy measure in label space; redundancy in text
+      space needs the texts: benchmarks/batch_redundancy.py); its mean is over the seeds with a batch of 2 or more.
     """
     rows = []
     by_strategy = _by_group(runs)
@@ -190,6 +190,8 @@ def acquired_batch_statistics(runs: list[Run], baseline: str = "random") -> list
                              np.mean([mean_pairwise_jaccard(batch) for batch in batches if len(batch) > 1] or [np.nan])])
         if per_seed:
             mean = np.mean(per_seed, axis=0)
+            jaccards = [row[4] for row in per_seed if np.isfinite(row[4])]  # NaN: a seed whose batches held 1 each
+            mean[4] = np.mean(jaccards) if jaccards else np.nan
             rows.append({"strategy": strategy, "seeds": len(per_seed), "positives_per_example": float(mean[0]),
                          "majority_share": float(mean[1]), "effective_labels": float(mean[2]),
                          "absent_at_end": float(mean[3]), "within_batch_jaccard": float(mean[4])})

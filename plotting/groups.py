@@ -43,9 +43,10 @@ def flat_config(run: Run, drop: frozenset[str] = frozenset(),
 
 def recorded_defaults(runs: list[Run]) -> dict[str, dict[str, Any]]:
     """The option defaults saved with the runs (``option_defaults`` of statistics.json; runs of older versions have
-    none), merged: what a run saved before an option existed ran as, so its seeds group with newer runs' seeds."""
+    none), merged, the newest run's first (by ``start_time``): what a run saved before an option existed ran as, so
+    its seeds group with newer runs' seeds."""
     merged: dict[str, dict[str, Any]] = {}
-    for run in runs:
+    for run in sorted(runs, key=lambda r: str(r.statistics.get("start_time") or ""), reverse=True):
         for section, values in (run.statistics.get("option_defaults") or {}).items():
             for key, value in values.items():
                 merged.setdefault(section, {}).setdefault(key, value)

@@ -226,3 +226,43 @@ def test_summarize_without_runs_says_so(tmp_path, capsys):
         le.main(["summarize", "--runs", str(tmp_path), "--out", str(tmp_path / "out")])
     assert exit_info.value.code == 2 and f"no run with a finished round under {tmp_path}" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_random_runs_of_two_recipes_are_refused_not_made_a_variant(tmp_path, capsys):
+    for seed, pool in ((1, 2000), (2, None)):
+        _write_run(tmp_path / f"random/seed{seed}", "random", seed, [0.2, 0.3, 0.4])
+        _set_options(tmp_path / f"random/seed{seed}", pool_subsample=pool)
+    with pytest.raises(SystemExit) as exit_info:
+        le.main(["summarize", "--runs", str(tmp_path), "--out", str(tmp_path / "out")])
+    error = capsys.readouterr().err
+    assert exit_info.value.code == 2 and "the runs of random differ in active_learning.pool_subsample" in error
+
+
+def test_a_key_an_older_run_lacks_is_filled_from_the_recorded_defaults(tmp_path):
+    # seed 1 saved by an older version (no "new_key" in its Trainer options); seed 2 by a newer one, at its default
+    for seed, training in ((1, {"num_train_epochs": 3}), (2, {"num_train_epochs": 3, "new_key": False})):
+        folder = tmp_path / f"random/seed{seed}"
+        _write_run(folder, "random", seed, [0.2, 0.3, 0.4])
+        stats = json.loads((folder / STATISTICS).read_text())
+        stats["config"]["training"] = training
+        if seed == 2:
+            stats["option_defaults"] = {"training": {"num_train_epochs": 3.0, "new_key": False}}
+        (folder / STATISTICS).write_text(json.dumps(stats))
+    assert [r["auc"][2] for r in le.summarize([tmp_path])["auc"]] == [2, 2, 2]  # one line of 2 seeds per metric
+    stats = json.loads((tmp_path / "random/seed2" / STATISTICS).read_text())
+    stats["config"]["training"]["new_key"] = True  # off its default: not a seed of the same recipe
+    (tmp_path / "random/seed2" / STATISTICS).write_text(json.dumps(stats))
+    with pytest.raises(ValueError, match="differ in training.new_key"):
+        le.summarize([tmp_path])
+
+
+def test_differences_span_the_labeled_counts_shared_with_random(tmp_path):
+    _write_run(tmp_path / "random/seed1", "random", 1, [0.2, 0.3])  # 100, 200 labels
+    _write_run(tmp_path / "margin/seed1", "margin", 1, [0.2, 0.4, 0.5, 0.6])  # 100 ... 400 labels
+    _write_run(tmp_path / "entropy/seed1", "entropy", 1, [0.2])  # one round: no area to pair
+    tables = le.summarize([tmp_path])
+    (row,) = [r for r in le.area_difference_rows(tables["auc"]) if r["metric"] == "mAP"]
+    assert row["strategy"] == "margin" and row["labels"] == "100-200"
+    assert row["difference"] == pytest.approx((0.2 + 0.4) / 2 - (0.2 + 0.3) / 2)  # over 100-200 only
+    le.write_outputs(tables, tmp_path / "out")  # rows with and without a paired range write one CSV
+    assert "paired_labels" in (tmp_path / "out/auc.csv").read_text().splitlines()[0]

@@ -31,6 +31,10 @@ def test_end_to_end_writes_everything(tiny_bert_dir, tmp_path):
     assert defaults["active_learning"]["acquisition_calibration"] == "none" and defaults["active_learning"]["mc_passes"] == 10
     assert defaults["training"]["weight_decay"] == 0.01 and defaults["training"]["gradient_accumulation_steps"] == 1
     assert set(defaults) == set(on_disk["config"]) and set(defaults["data"]) == set(on_disk["config"]["data"])
+    # resolved as a run resolves them: every Trainer key this run left alone saves its recorded default
+    options = tiny_run_options("m", "o")
+    off = {k for k, v in on_disk["config"]["training"].items() if v != defaults["training"][k]}
+    assert off - set(options) <= {"dataloader_pin_memory"}, off  # the loop turns pinning off without CUDA
     first = on_disk["rounds"][0]
     for key in ("micro_f1", "macro_f1", "samples_f1", "hamming_loss", "subset_accuracy", "mean_average_precision"):
         assert 0 <= first["test"][key] <= 1
