@@ -16,7 +16,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from mlal.plotting.runs import find_runs  # noqa: E402  (plotting reads run folders; no model, no loop)
-from mlal.run_format import NON_SEMANTIC, SEED_KEYS  # noqa: E402
 
 
 METRICS = {
@@ -36,21 +35,16 @@ VARIANT_OPTIONS = ("acquisition_calibration", "mc_passes", "mc_dropout_layers", 
                    "cluster_margin_threshold", "cluster_margin_neighbors")
 
 
-def saved_configs(runs) -> list[dict]:
-    """Each run's saved config completed with what it predates: our options at their defaults, and any other key (a
-    Trainer key of a newer transformers) from the defaults that newer runs recorded (``option_defaults``)."""
+def option_defaults_for(runs) -> dict[str, dict]:
+    """What a run lacks ran as (section -> option -> value): our options' defaults, and any other key (a Trainer key
+    of a newer transformers) from the defaults that newer runs recorded (``option_defaults``)."""
     from mlal.plotting.groups import recorded_defaults
     from mlal.saved_config import with_later_options_at_defaults
 
-    recorded = recorded_defaults(runs)
-    configs = []
-    for run in runs:
-        config = with_later_options_at_defaults(run.statistics.get("config", {}))
-        for section, defaults in recorded.items():
-            if section in config:
-                config[section] = {**defaults, **config[section]}
-        configs.append(config)
-    return configs
+    defaults = recorded_defaults(runs)
+    for section, values in with_later_options_at_defaults({}).items():
+        defaults[section] = {**defaults.get(section, {}), **values}
+    return defaults
 
 
 def variant_name(strategy: str, options: dict, baseline: dict | None = None) -> str:
@@ -68,12 +62,11 @@ def variant_name(strategy: str, options: dict, baseline: dict | None = None) -> 
 
 def check_one_config_per_variant(runs, configs: list[dict]) -> None:
     """Seeds of one line must differ only in the seed and where they were written: raise ``ValueError`` naming the
-    options in which runs of one line differ (e.g. two recipes summarized as one strategy)."""
+    options in which runs of one line differ (e.g. two recipes summarized as one strategy). ``configs``: each run's
+    ``section.option -> value`` (``mlal.plotting.groups.flat_config``)."""
     by_variant: dict[str, list] = defaultdict(list)
     for run, config in zip(runs, configs):
-        by_variant[run.group].append({f"{section}.{key}": value for section, values in config.items()
-                                      if isinstance(values, dict) for key, value in values.items()
-                                      if key not in NON_SEMANTIC | SEED_KEYS})
+        by_variant[run.group].append(config)
     for variant, flat in by_variant.items():
         differing = sorted(key for key in set().union(*flat) if len({repr(c.get(key)) for c in flat}) > 1)
         if differing:
@@ -86,9 +79,14 @@ def load_runs(run_dirs: list[str | Path]):
     """The runs under ``run_dirs``, each grouped under its variant name against the random runs' options (figures and
     tables alike; without random runs, against the options' defaults); raises ``ValueError`` when runs of one line
     have different configs (:func:`check_one_config_per_variant`)."""
+    from mlal.plotting.groups import flat_config
+
     runs = find_runs(run_dirs)
-    configs = saved_configs(runs)
-    options = [config.get("active_learning", {}) for config in configs]
+    defaults = option_defaults_for(runs)
+    configs = [flat_config(run, defaults=defaults) for run in runs]
+    section = "active_learning."
+    options = [{key[len(section):]: value for key, value in config.items() if key.startswith(section)}
+               for config in configs]
     baseline = next((o for run, o in zip(runs, options) if run.strategy == BASELINE), None)
     for run, run_options in zip(runs, options):
         run.group = BASELINE if run.strategy == BASELINE else variant_name(run.strategy, run_options, baseline)
