@@ -72,7 +72,10 @@ def load_model_config(args: ModelArguments, label_names: list[str]):
 
 
 def load_model(args: ModelArguments, config, weights_from: Optional[str] = None):
-    """A fresh ``AutoModelForSequenceClassification`` (pretrained encoder, new head) or saved weights."""
+    """A fresh ``AutoModelForSequenceClassification`` (pretrained encoder, new head) or saved weights, in float32
+    whatever dtype the checkpoint was saved in (transformers 5 would keep a float16/bfloat16 checkpoint's dtype
+    and train in it; mixed precision comes from ``--bf16``/``--fp16`` autocast instead)."""
+    import torch
     from transformers import AutoModelForSequenceClassification
     from transformers.utils import logging as hf_logging
 
@@ -85,6 +88,7 @@ def load_model(args: ModelArguments, config, weights_from: Optional[str] = None)
             config=config,
             trust_remote_code=args.trust_remote_code,
             cache_dir=args.cache_dir,
+            dtype=torch.float32,
             ignore_mismatched_sizes=True,  # a head trained for other labels is replaced by a new one
         )
     except Exception as exc:

@@ -71,3 +71,17 @@ def test_partial_mc_dropout_samples_only_top_layers_and_restores_the_model(scori
     assert not np.allclose(partial.mc.mean_probs, partial.probs, atol=1e-6)  # still stochastic
     everything = _score(model, tokenized, tokenizer, mc_dropout_layers=2)  # all layers: full MC dropout
     assert np.array_equal(everything.mc.mean_probs, full.mc.mean_probs)
+
+
+def test_a_half_precision_checkpoint_loads_in_float32(tiny_bert_dir, tmp_path):
+    """transformers 5 keeps a checkpoint's own dtype by default; a float16 (or bfloat16) checkpoint must still
+    train and score in float32 (mixed precision is --bf16/--fp16 autocast), with the checkpoint's values."""
+    from transformers import BertForSequenceClassification
+
+    BertForSequenceClassification.from_pretrained(tiny_bert_dir).half().save_pretrained(tmp_path)
+    args = ModelArguments(model=str(tmp_path))
+    model = load_model(args, load_model_config(args, ["a", "b", "c"]))
+    saved = BertForSequenceClassification.from_pretrained(tmp_path, dtype=torch.float16)
+    assert {parameter.dtype for parameter in model.parameters()} == {torch.float32}
+    weight = "bert.encoder.layer.0.attention.self.query.weight"
+    assert torch.equal(model.state_dict()[weight], saved.state_dict()[weight].float())
