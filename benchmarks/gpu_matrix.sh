@@ -7,12 +7,12 @@
 # tool's `carry`), prepared here with benchmarks/gpu_assets.sh: wheels of what its Python lacks, MiniLM's weights
 # saved in float16 (the float32 file is over the transfer limit; runs load them into float32) and the Reuters JSONL.
 #   run: bash benchmarks/gpu_matrix.sh      (carry: .gpu)
-# Back here: cat reuters_runs.tar.part* | tar xz -C results/label_efficiency
+# Back here: cat reuters_runs.tar.part* | tar xz -C results/label_efficiency (and reuters_summary.tar.part0)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ASSETS=${ASSETS:-.gpu}
 OUT=${OUT:-results/gpu_out}
-DEADLINE=${DEADLINE:-420}
+DEADLINE=${DEADLINE:-400}
 JOBS=${JOBS:-14}
 R=${RESULTS:-results/label_efficiency}
 mkdir -p "$OUT" "$R"
@@ -29,10 +29,13 @@ python3 benchmarks/parallel_runs.py --config configs/bench_reuters.yaml --output
     --strategies "random,margin,beal,badge;entropy,cvirs,bald,coreset" --seeds 1,2,3 --jobs "$JOBS" \
     --deadline "$DEADLINE" --reference_epochs 3 --model "$ASSETS/minilm" --dataset "$ASSETS/data/modapte90" \
     ${EXTRA:-} 2>&1 | tee "$OUT/parallel_runs.log"
+# The runs first (they are what a cut-short call must not lose), then the tables and figures made from them.
+python3 benchmarks/pack_runs.py --root "$R" --runs reuters reuters_full_data --out "$OUT" --name reuters_runs \
+    --part_mib 15 --total_mib 50
 reference=()
 [ -d "$R/reuters_full_data/random/seed1" ] && reference=(--reference "$R/reuters_full_data")
 python3 benchmarks/label_efficiency.py summarize --runs "$R/reuters" --finished_only "${reference[@]}" \
-    --out "$R/reuters_summary" 2>&1 | tail -40
-python3 benchmarks/pack_runs.py --root "$R" --runs reuters reuters_full_data reuters_summary --out "$OUT" \
-    --name reuters_runs --part_mib 15 --total_mib 56
+    --out "$R/reuters_summary" > "$OUT/summary.log" 2>&1
+python3 benchmarks/pack_runs.py --root "$R" --runs reuters_summary --out "$OUT" --name reuters_summary --part_mib 15 \
+    --total_mib 15
 grep -h "^done in" "$OUT/parallel_runs.log"
