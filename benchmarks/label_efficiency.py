@@ -174,19 +174,20 @@ def run_matrix(args: argparse.Namespace, extra: list[str]) -> None:
                   "--output_dir", args.output_dir, *extra], f"{strategy} seed {seed}")
 
 
-def training_split_size(config_file: str) -> int:
-    """Examples in the training split that ``config_file``'s runs draw their labels from (after carving)."""
-    from mlal.config import make_config
+def training_split_size(config_file: str, options: list[str] = ()) -> int:
+    """Examples in the training split that ``config_file``'s runs, with the command-line ``options`` every run
+    gets (``--dataset`` among them), draw their labels from (after carving)."""
+    from mlal.config import parse_config
     from mlal.data import load_multilabel_data
 
-    config = make_config(config=config_file)
+    config = parse_config(["--config", config_file, *options])
     return len(load_multilabel_data(config.data, seed=config.data.dataset_seed).targets("train"))
 
 
 def run_reference(args: argparse.Namespace, extra: list[str]) -> None:
     """The full-data ceiling: one round on every training example, per seed (the sweep layout
     OUTPUT_DIR/random/seed<k>: no acquisition happens, "random" only names the initial draw)."""
-    size = training_split_size(args.config)
+    size = training_split_size(args.config, extra)
     for seed in args.seeds.split(","):
         _run(["--config", args.config, "--strategy", "random,", "--seed", f"{seed},", "--initial_size", str(size),
               "--initial_sampling", "random", "--rounds", "1", "--num_train_epochs", str(args.num_train_epochs),
