@@ -89,13 +89,28 @@ def test_full_data_reference_rows_and_table(tmp_path):
 
 def test_reference_runs_every_training_example_in_one_round(monkeypatch, tmp_path):
     calls = []
-    monkeypatch.setattr(le, "training_split_size", lambda config: 1234)
+    monkeypatch.setattr(le, "training_split_size", lambda config, options=(): 1234)
     monkeypatch.setattr(le.subprocess, "call", lambda command, cwd: calls.append(command) or 0)
     le.main(["reference", "--config", "c.yaml", "--seeds", "1,2", "--output_dir", str(tmp_path)])
     assert len(calls) == 2
     options = dict(zip(calls[0][2::2], calls[0][3::2]))
     assert options["--initial_size"] == "1234" and options["--rounds"] == "1" and options["--seed"] == "1,"
     assert options["--num_train_epochs"] == "3"
+
+
+def test_the_training_split_size_follows_the_options_every_run_gets(tmp_path):
+    """``reference --dataset X`` sizes the full-data run from X, not from the config's dataset."""
+    from mlal.config import DataArguments
+    from mlal.data import load_multilabel_data
+    from mlal.errors import UsageError
+
+    config = tmp_path / "c.yaml"
+    config.write_text(f"dataset: {tmp_path / 'nowhere'}\n")
+    with pytest.raises(UsageError, match="does not exist"):
+        le.training_split_size(str(config))
+    options = ["--dataset", "synthetic", "--synthetic_size", "300"]
+    expected = len(load_multilabel_data(DataArguments(dataset="synthetic", synthetic_size=300), seed=0).targets("train"))
+    assert le.training_split_size(str(config), options) == expected > 0
 
 
 def test_seconds_are_robust_medians_and_run_totals(tmp_path):
