@@ -12,6 +12,7 @@ from typing import Callable
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from .calibration import expected_calibration_error
 from .curves import _by_group, mean_std_over_seeds, paired_differences
@@ -99,6 +100,7 @@ def area_differences_figure(rows: list[dict], baseline: str = "random", budget: 
             ax.errorbar(row["difference"], y, xerr=row["half_width"] if interval else None, fmt="o", capsize=3,
                         color=colour, markerfacecolor=colour if interval else "white", gid=row["strategy"])
         ax.set(title=metric, xlabel=f"area minus {baseline}'s (same seed)")
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5))  # panels are narrow: default ticks ran into each other
         ax.grid(axis="y", visible=False)
     seeds = {row["strategy"]: row["seeds"] for row in rows}
     axes[0, 0].set_yticks(range(len(shown)), [f"{s} (n={seeds.get(s, 0)})" for s in shown])
