@@ -3,7 +3,7 @@
 #   .gpu/whl      wheels of what the machine's Python 3.12 lacks (datasets and its dill/multiprocess, iterative-stratification)
 #   .gpu/minilm   MiniLM-L6 with its weights saved in float16 (45 MB: the float32 file, 87 MB, is over the 64 MiB
 #                 transfer limit); runs load them into float32 (mlal/modeling.py)
-#   .gpu/data     the Reuters-21578 ModApte JSONL from ../shared/data
+#   .gpu/data     the Reuters-21578 ModApte JSONL and the GoEmotions TSVs from ../shared/data
 # Needs pip's access to PyPI and the project's .venv. The folder is ignored by git (.git/info/exclude).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,5 +29,5 @@ weights = load_file(source / "model.safetensors")
 save_file({name: tensor.half() if tensor.is_floating_point() else tensor for name, tensor in weights.items()},
           target / "model.safetensors", metadata={"format": "pt"})
 PYTHON
-cp -r ../shared/data/reuters21578/modapte90 .gpu/data/
+cp -r ../shared/data/reuters21578/modapte90 ../shared/data/goemotions .gpu/data/
 du -sh .gpu

@@ -15,6 +15,8 @@ and seconds, the device and the command::
 
 ``--strategies`` takes groups separated by ';': a group's runs go seed by seed, so a matrix cut short still
 holds paired seeds of the group that matters most. Options this script does not know go to every run.
+``--plan FILE`` runs several matrices (each its own folder, config and options) in one queue instead
+(``plan_jobs``; ``benchmarks/gpu_plans/``).
 """
 
 from __future__ import annotations
@@ -130,11 +132,37 @@ def run_all(jobs: list[Job], console: Path, parallel: int, threads: int, deadlin
         time.sleep(1)
 
 
+def reference_job(config: str, output_dir: str, epochs: int, options: list[str], name: str) -> Job:
+    """The full-data ceiling (``label_efficiency.py reference``) as one job."""
+    command = [sys.executable, str(ROOT / "benchmarks" / "label_efficiency.py"), "reference", "--config", config,
+               "--num_train_epochs", str(epochs), "--output_dir", output_dir, *options]
+    return Job(name, command)
+
+
+def plan_jobs(plan: dict, extra: list[str]) -> list[Job]:
+    """Jobs of a plan file, group by group: ``{"options": [...], "groups": [{"config", "output_dir", "strategies",
+    "seeds", "options", "reference_epochs"}, ...]}`` (a group with ``reference_epochs`` is one full-data run)."""
+    jobs = []
+    for group in plan["groups"]:
+        options = [*plan.get("options", []), *group.get("options", []), *extra]
+        prefix = Path(group["output_dir"]).name
+        if group.get("reference_epochs"):
+            jobs.append(reference_job(group["config"], group["output_dir"], group["reference_epochs"], options,
+                                      f"{prefix}.reference"))
+            continue
+        for job in matrix_jobs(group["strategies"], str(group.get("seeds", "1,2,3")).split(","),
+                               ["--config", group["config"], "--output_dir", group["output_dir"], *options]):
+            job.name = f"{prefix}.{job.name}"
+            jobs.append(job)
+    return jobs
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", required=True)
-    parser.add_argument("--output_dir", required=True)
-    parser.add_argument("--strategies", required=True, help="groups of comma-separated strategies, split by ';'")
+    parser.add_argument("--plan", help="a JSON plan of several matrices (plan_jobs); replaces the next four options")
+    parser.add_argument("--config")
+    parser.add_argument("--output_dir", help="the matrix's folder; with --plan, where the consoles and report go")
+    parser.add_argument("--strategies", help="groups of comma-separated strategies, split by ';'")
     parser.add_argument("--seeds", default="1,2,3")
     parser.add_argument("--jobs", type=int, default=4, help="runs at a time")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads per run")
@@ -147,17 +175,23 @@ def main(argv: Optional[list[str]] = None) -> int:
     args, extra = parser.parse_known_args(argv)
     if args.jobs < 1 or args.threads < 1:
         parser.error("--jobs and --threads must be at least 1")
+    if not args.output_dir or not (args.plan or (args.config and args.strategies)):
+        parser.error("give --output_dir and either --plan or both --config and --strategies")
     output = Path(args.output_dir)
+    if args.plan:
+        try:
+            jobs = plan_jobs(json.loads(Path(args.plan).read_text()), extra)
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            parser.error(f"cannot use the plan {args.plan} ({error.__class__.__name__}: {error}); fix the file")
+    else:
+        jobs = []
+        if args.reference_epochs:
+            jobs.append(reference_job(args.config, f"{str(output).rstrip('/')}_full_data", args.reference_epochs,
+                                      extra, "full_data_seed1"))
+        jobs += matrix_jobs(args.strategies, args.seeds.split(","),
+                            ["--config", args.config, "--output_dir", str(output), *extra])
     console = output / "console"
     console.mkdir(parents=True, exist_ok=True)
-    options = ["--config", args.config, "--output_dir", str(output), *extra]
-    jobs = []
-    if args.reference_epochs:
-        reference = [sys.executable, str(ROOT / "benchmarks" / "label_efficiency.py"), "reference",
-                     "--config", args.config, "--num_train_epochs", str(args.reference_epochs),
-                     "--output_dir", f"{str(output).rstrip('/')}_full_data", *extra]
-        jobs.append(Job("full_data_seed1", reference))
-    jobs += matrix_jobs(args.strategies, args.seeds.split(","), options)
     began = time.time()
     completed = run_all(jobs, console, args.jobs, args.threads, args.deadline, args.fail_fast)
     report = {"device": device_name(), "command": [sys.executable, *sys.argv], "started": began,

@@ -104,3 +104,32 @@ def test_bad_counts_are_refused(option, tmp_path):
     with pytest.raises(SystemExit) as exit_info:
         pr.main(["--config", "c.yaml", "--output_dir", str(tmp_path), "--strategies", "random", *option])
     assert exit_info.value.code == 2
+
+
+def test_a_plan_queues_its_matrices_in_order_with_their_own_options(tmp_path):
+    plan = {"options": ["--model", "m"], "groups": [
+        {"config": "r.yaml", "output_dir": "out/ref", "reference_epochs": 8},
+        {"config": "g.yaml", "output_dir": "out/km", "strategies": "random", "seeds": "1,2",
+         "options": ["--initial_sampling", "kmeans"]}]}
+    jobs = pr.plan_jobs(plan, ["--rounds", "2"])
+    assert [job.name for job in jobs] == ["ref.reference", "km.random_seed1", "km.random_seed2"]
+    reference = jobs[0].command
+    assert "reference" in reference and reference[reference.index("--num_train_epochs") + 1] == "8"
+    kmeans = jobs[1].command
+    assert kmeans[kmeans.index("--output_dir") + 1] == "out/km" and kmeans[kmeans.index("--config") + 1] == "g.yaml"
+    assert kmeans[-6:] == ["--model", "m", "--initial_sampling", "kmeans", "--rounds", "2"]  # later options win
+
+
+def test_the_committed_plans_name_real_configs(tmp_path):
+    for path in (ROOT / "benchmarks" / "gpu_plans").glob("*.json"):
+        jobs = pr.plan_jobs(json.loads(path.read_text()), [])
+        assert jobs and len({job.name for job in jobs}) == len(jobs)
+        for job in jobs:
+            assert (ROOT / job.command[job.command.index("--config") + 1]).is_file()
+
+
+def test_a_broken_plan_is_one_clear_error(tmp_path, capsys):
+    (tmp_path / "plan.json").write_text('{"groups": [{"config": "c.yaml"}]}')
+    with pytest.raises(SystemExit) as exit_info:
+        pr.main(["--plan", str(tmp_path / "plan.json"), "--output_dir", str(tmp_path)])
+    assert exit_info.value.code == 2 and "KeyError" in capsys.readouterr().err
