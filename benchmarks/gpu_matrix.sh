@@ -18,7 +18,13 @@ PLAN=${PLAN:-benchmarks/gpu_plans/reuters.json}
 NAME=$(basename "$PLAN" .json)
 DEADLINE=${DEADLINE:-400}
 JOBS=${JOBS:-14}
-R=${RESULTS:-results/label_efficiency}   # where the plan's output_dir folders are
+# The plan's run folders share one parent (checked): the consoles go there, and so does the packing.
+read -r R folders < <(python3 -c "import json, pathlib, sys
+dirs = [pathlib.Path(g['output_dir']) for g in json.load(open(sys.argv[1]))['groups']]
+assert len({d.parent for d in dirs}) == 1, 'the plan output_dir folders must share one parent folder'
+print(dirs[0].parent, *[d.name for d in dirs])" "$PLAN") || { echo "error: cannot read the plan $PLAN" >&2; exit 2; }
+read -ra extra <<< "${EXTRA:-}"   # options for every run, split on spaces
+read -ra folders <<< "$folders"
 mkdir -p "$OUT" "$R"
 if ls "$ASSETS"/whl/*.whl >/dev/null 2>&1; then
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site \
@@ -30,9 +36,10 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader ||
 python3 -c "import torch, transformers, datasets, sklearn; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(),
 'transformers', transformers.__version__, 'datasets', datasets.__version__, 'sklearn', sklearn.__version__)" || exit 2
 python3 benchmarks/parallel_runs.py --plan "$PLAN" --output_dir "$R/console_$NAME" --jobs "$JOBS" \
-    --deadline "$DEADLINE" ${EXTRA:-} 2>&1 | tee "$OUT/parallel_runs.log"
-folders=$(python3 -c "import json, pathlib, sys; print(' '.join(pathlib.Path(g['output_dir']).name
-for g in json.load(open(sys.argv[1]))['groups']))" "$PLAN")
-python3 benchmarks/pack_runs.py --root "$R" --runs $folders "console_$NAME" --out "$OUT" --name "${NAME}_runs" \
-    --part_mib 15 --total_mib 56
-grep -h "^done in" "$OUT/parallel_runs.log"
+    --deadline "$DEADLINE" "${extra[@]}" 2>&1 | tee "$OUT/parallel_runs.log"
+runs_rc=${PIPESTATUS[0]}
+python3 benchmarks/pack_runs.py --root "$R" --runs "${folders[@]}" "console_$NAME" --out "$OUT" \
+    --name "${NAME}_runs" --part_mib 15 --total_mib 56 --max_parts 6   # with the log: 7 of the 8 files back
+pack_rc=$?
+echo "parallel_runs exit $runs_rc, pack_runs exit $pack_rc"
+[ "$runs_rc" -eq 0 ] && [ "$pack_rc" -eq 0 ]

@@ -2,9 +2,10 @@
 
 Made for a GPU lent for minutes (``benchmarks/gpu_matrix.sh``): one small model leaves a large GPU mostly idle, so
 several runs share it, each process on its own CPU threads. Runs start in the order given (the most wanted
-first); a run still going at ``--deadline`` seconds is stopped and listed as unfinished (its folder resumes
-where a later command left off, on the same machine kind only if its numbers are to be pooled). When a run fails
-within ``--fail_fast`` seconds of the start, everything stops at once: a broken set-up costs seconds, not the lease.
+first); a run still going at ``--deadline`` seconds is stopped and listed as unfinished: the same command again
+resumes it from its last finished round (pool its numbers only with runs of the same machine kind), and skips the
+runs that finished. When a run fails within ``--fail_fast`` seconds of its own start, everything stops at once: a
+broken set-up costs seconds, not the lease. Stopping this script (SIGTERM, Ctrl-C) stops every run it started.
 
 Each run gets the sweep runner's folder layout (OUTPUT_DIR/<strategy>/seed<k>) and its console in
 OUTPUT_DIR/console/<strategy>_seed<k>.log; ``OUTPUT_DIR/parallel_runs.json`` records every run's exit status
@@ -22,6 +23,7 @@ holds paired seeds of the group that matters most. Options this script does not 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -33,6 +35,11 @@ from pathlib import Path
 from typing import Optional
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from mlal.run_format import STATISTICS, strategy_folder  # noqa: E402
+
+STOP_GRACE_SECONDS = 15  # after SIGTERM, before SIGKILL
 
 
 @dataclass
@@ -41,15 +48,17 @@ class Job:
 
     name: str
     command: list[str]
-    status: str = "waiting"  # waiting, running, finished, failed (exit code), stopped (deadline)
+    folder: Optional[Path] = None  # the run folder: a finished run there is not started again
+    status: str = "waiting"  # waiting, running, finished, failed (exit code), stopped (deadline), done before
     exit_code: Optional[int] = None
     seconds: Optional[float] = None
     started: Optional[float] = field(default=None, repr=False)
     process: Optional[subprocess.Popen] = field(default=None, repr=False)
 
 
-def matrix_jobs(strategies: str, seeds: list[str], options: list[str]) -> list[Job]:
-    """Jobs in priority order: each ';'-separated group of strategies, seed by seed."""
+def matrix_jobs(strategies: str, seeds: list[str], options: list[str], output_dir: Optional[str] = None) -> list[Job]:
+    """Jobs in priority order: each ';'-separated group of strategies, seed by seed (``output_dir``: the
+    matrix's folder, where each run's folder is found)."""
     jobs = []
     for group in strategies.split(";"):
         names = [name.strip() for name in group.split(",") if name.strip()]
@@ -58,26 +67,59 @@ def matrix_jobs(strategies: str, seeds: list[str], options: list[str]) -> list[J
                 # The trailing commas make a one-run sweep, so the run gets the sweep's folder layout.
                 command = [sys.executable, str(ROOT / "run_active_learning.py"), "--disable_tqdm", "true",
                            "--strategy", f"{strategy},", "--seed", f"{seed},", *options]
-                jobs.append(Job(f"{strategy}_seed{seed}", command))
+                folder = Path(output_dir) / strategy_folder(strategy) / f"seed{seed}" if output_dir else None
+                jobs.append(Job(f"{strategy}_seed{seed}", command, folder))
     return jobs
+
+
+def finished_before(folder: Optional[Path]) -> bool:
+    """Whether the run folder holds a finished run (its statistics record an end time)."""
+    try:
+        return bool(folder and json.loads((folder / STATISTICS).read_text()).get("end_time"))
+    except (OSError, ValueError):
+        return False
 
 
 def start(job: Job, console: Path, threads: int) -> None:
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads), TOKENIZERS_PARALLELISM="false")
-    log = open(console / f"{job.name}.log", "w")
-    # Its own process group: stopping a run at the deadline also stops what it started.
-    job.process = subprocess.Popen(job.command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+    with open(console / f"{job.name}.log", "w") as log:  # the child keeps its own copy of the handle
+        # Its own process group: stopping a run also stops what it started.
+        job.process = subprocess.Popen(job.command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                       start_new_session=True)
     job.started, job.status = time.monotonic(), "running"
 
 
-def stop(job: Job) -> None:
-    try:
-        os.killpg(job.process.pid, signal.SIGTERM)
-        job.process.wait(timeout=20)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        os.killpg(job.process.pid, signal.SIGKILL)
-    job.status, job.seconds = "stopped", time.monotonic() - job.started
+def collect(job: Job, now: float) -> bool:
+    """Record a running job's outcome if its process has exited; True when it has."""
+    if job.process.poll() is None:
+        return False
+    job.exit_code, job.seconds = job.process.returncode, now - job.started
+    job.status = "finished" if job.exit_code == 0 else "failed"
+    return True
+
+
+def _signal_group(job: Job, number: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(job.process.pid, number)
+
+
+def stop_all(jobs: list[Job]) -> list[Job]:
+    """Stop every running job at once: SIGTERM to each process group, a grace period, then SIGKILL to each group
+    (descendants too, even where the run itself exited). A job that exits on its own before it is stopped is
+    recorded as such. Returns the jobs stopped."""
+    now = time.monotonic()
+    running = [job for job in jobs if job.status == "running" and not collect(job, now)]
+    for job in running:
+        _signal_group(job, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for job in running:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            job.process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+    for job in running:
+        _signal_group(job, signal.SIGKILL)
+        job.process.wait()
+        job.status, job.seconds = "stopped", time.monotonic() - job.started
+    return running
 
 
 def tail(path: Path, lines: int = 15) -> str:
@@ -93,65 +135,94 @@ def device_name() -> str:
         return f"unknown ({exc.__class__.__name__})"
 
 
-def run_all(jobs: list[Job], console: Path, parallel: int, threads: int, deadline: float, fail_fast: float) -> bool:
+def run_all(jobs: list[Job], *, console: Path, parallel: int, threads: int, deadline: float,
+            fail_fast: float) -> bool:
     """Start waiting jobs while fewer than ``parallel`` run; stop everything at ``deadline`` seconds. False when
-    a job failed within ``fail_fast`` seconds (the others are stopped)."""
-    began = time.monotonic()
-    last_report = began
-    while True:
-        now = time.monotonic()
-        for job in jobs:
-            if job.status == "running" and job.process.poll() is not None:
-                job.exit_code, job.seconds = job.process.returncode, now - job.started
-                job.status = "finished" if job.exit_code == 0 else "failed"
-                print(f"[{now - began:6.0f} s] {job.name}: {job.status} in {job.seconds:.0f} s", flush=True)
-                if job.status == "failed":
-                    print(tail(console / f"{job.name}.log"), flush=True)
-                    if now - began < fail_fast:
-                        print(f"{job.name} failed within {fail_fast:.0f} s: stopping every run", flush=True)
-                        for other in jobs:
-                            if other.status == "running":
-                                stop(other)
-                        return False
-        running = [job for job in jobs if job.status == "running"]
-        waiting = [job for job in jobs if job.status == "waiting"]
-        if now - began >= deadline:
-            for job in running:
-                stop(job)
-                print(f"[{now - began:6.0f} s] {job.name}: stopped at the deadline after {job.seconds:.0f} s",
-                      flush=True)
-            return True
-        if not running and not waiting:
-            return True
-        for job in waiting[: parallel - len(running)]:
-            start(job, console, threads)
-        if now - last_report >= 60:
-            last_report = now
-            print(f"[{now - began:6.0f} s] running {len(running)}, waiting {len(waiting)}, "
-                  f"finished {sum(job.status == 'finished' for job in jobs)}", flush=True)
-        time.sleep(1)
+    a job failed within ``fail_fast`` seconds of its own start (the others are stopped). Jobs whose run folder
+    holds a finished run are not started ("done before")."""
+    for job in jobs:
+        if job.status == "waiting" and finished_before(job.folder):
+            job.status = "done before"
+    began = last_report = time.monotonic()
+    try:
+        while True:
+            now = time.monotonic()
+            for job in jobs:
+                if job.status == "running" and collect(job, now):
+                    print(f"[{now - began:6.0f} s] {job.name}: {job.status} in {job.seconds:.0f} s", flush=True)
+                    if job.status == "failed":
+                        print(tail(console / f"{job.name}.log"), flush=True)
+                        if job.seconds < fail_fast:
+                            print(f"{job.name} failed {job.seconds:.0f} s after its start (under {fail_fast:.0f} "
+                                  "s): stopping every run", flush=True)
+                            stop_all(jobs)
+                            return False
+            running = [job for job in jobs if job.status == "running"]
+            waiting = [job for job in jobs if job.status == "waiting"]
+            if now - began >= deadline:
+                for job in stop_all(jobs):
+                    print(f"[{now - began:6.0f} s] {job.name}: stopped at the deadline after {job.seconds:.0f} s",
+                          flush=True)
+                return True
+            if not running and not waiting:
+                return True
+            for job in waiting[: parallel - len(running)]:
+                start(job, console, threads)
+            if now - last_report >= 60:
+                last_report = now
+                print(f"[{now - began:6.0f} s] running {len(running)}, waiting {len(waiting)}, "
+                      f"finished {sum(job.status == 'finished' for job in jobs)}", flush=True)
+            time.sleep(1)
+    finally:  # stopped from outside (SIGTERM, Ctrl-C) or an error here: no run outlives this script
+        stop_all(jobs)
 
 
-def reference_job(config: str, output_dir: str, epochs: int, options: list[str], name: str) -> Job:
-    """The full-data ceiling (``label_efficiency.py reference``) as one job."""
+def _raise_interrupt(number, frame):
+    raise KeyboardInterrupt(f"signal {number}")
+
+
+def reference_job(*, config: str, output_dir: str, epochs: int, options: list[str], name: str) -> Job:
+    """The full-data ceiling (``label_efficiency.py reference``, seed 1) as one job."""
     command = [sys.executable, str(ROOT / "benchmarks" / "label_efficiency.py"), "reference", "--config", config,
                "--num_train_epochs", str(epochs), "--output_dir", output_dir, *options]
-    return Job(name, command)
+    return Job(name, command, Path(output_dir) / "random" / "seed1")
+
+
+def _seeds(value) -> list[str]:
+    """A plan's seeds: "1,2,3" or [1, 2, 3]."""
+    if isinstance(value, list) and all(isinstance(seed, int) for seed in value):
+        return [str(seed) for seed in value]
+    if isinstance(value, (str, int)) and all(part.strip().isdigit() for part in str(value).split(",")):
+        return [part.strip() for part in str(value).split(",")]
+    raise ValueError(f"seeds must be like \"1,2,3\" or [1, 2, 3], not {value!r}")
+
+
+GROUP_KEYS = {"config", "output_dir", "strategies", "seeds", "options", "reference_epochs"}
 
 
 def plan_jobs(plan: dict, extra: list[str]) -> list[Job]:
     """Jobs of a plan file, group by group: ``{"options": [...], "groups": [{"config", "output_dir", "strategies",
-    "seeds", "options", "reference_epochs"}, ...]}`` (a group with ``reference_epochs`` is one full-data run)."""
+    "seeds", "options", "reference_epochs"}, ...]}`` (a group with ``reference_epochs`` is one full-data run).
+    Raises ValueError on an unknown key or two groups whose folders share a name (their consoles would clash)."""
     jobs = []
+    names = [Path(group["output_dir"]).name for group in plan["groups"]]
+    if len(set(names)) != len(names):
+        raise ValueError(f"two groups write to folders of the same name: {names}")
     for group in plan["groups"]:
+        unknown = sorted(set(group) - GROUP_KEYS)
+        if unknown:
+            raise ValueError(f"unknown key {unknown[0]!r} in a group (known: {', '.join(sorted(GROUP_KEYS))})")
         options = [*plan.get("options", []), *group.get("options", []), *extra]
         prefix = Path(group["output_dir"]).name
         if group.get("reference_epochs"):
-            jobs.append(reference_job(group["config"], group["output_dir"], group["reference_epochs"], options,
-                                      f"{prefix}.reference"))
+            jobs.append(reference_job(config=group["config"], output_dir=group["output_dir"],
+                                      epochs=group["reference_epochs"], options=options, name=f"{prefix}.reference"))
             continue
-        for job in matrix_jobs(group["strategies"], str(group.get("seeds", "1,2,3")).split(","),
-                               ["--config", group["config"], "--output_dir", group["output_dir"], *options]):
+        if not isinstance(group["strategies"], str) or not group["strategies"].strip(" ,;"):
+            raise ValueError(f"strategies must be a string like \"random,margin;bald\", not {group['strategies']!r}")
+        for job in matrix_jobs(group["strategies"], _seeds(group.get("seeds", "1,2,3")),
+                               ["--config", group["config"], "--output_dir", group["output_dir"], *options],
+                               group["output_dir"]):
             job.name = f"{prefix}.{job.name}"
             jobs.append(job)
     return jobs
@@ -173,8 +244,8 @@ def main(argv: Optional[list[str]] = None) -> int:
                         help="also run the full-data ceiling first (label_efficiency.py reference) with this many "
                              "epochs into OUTPUT_DIR_full_data; 0: no")
     args, extra = parser.parse_known_args(argv)
-    if args.jobs < 1 or args.threads < 1:
-        parser.error("--jobs and --threads must be at least 1")
+    if args.jobs < 1 or args.threads < 1 or args.deadline <= 0:
+        parser.error("--jobs and --threads must be at least 1 and --deadline positive")
     if not args.output_dir or not (args.plan or (args.config and args.strategies)):
         parser.error("give --output_dir and either --plan or both --config and --strategies")
     output = Path(args.output_dir)
@@ -186,21 +257,28 @@ def main(argv: Optional[list[str]] = None) -> int:
     else:
         jobs = []
         if args.reference_epochs:
-            jobs.append(reference_job(args.config, f"{str(output).rstrip('/')}_full_data", args.reference_epochs,
-                                      extra, "full_data_seed1"))
+            jobs.append(reference_job(config=args.config, output_dir=f"{str(output).rstrip('/')}_full_data",
+                                      epochs=args.reference_epochs, options=extra, name="full_data_seed1"))
         jobs += matrix_jobs(args.strategies, args.seeds.split(","),
-                            ["--config", args.config, "--output_dir", str(output), *extra])
+                            ["--config", args.config, "--output_dir", str(output), *extra], str(output))
     console = output / "console"
     console.mkdir(parents=True, exist_ok=True)
     began = time.time()
-    completed = run_all(jobs, console, args.jobs, args.threads, args.deadline, args.fail_fast)
-    report = {"device": device_name(), "command": [sys.executable, *sys.argv], "started": began,
+    signal.signal(signal.SIGTERM, _raise_interrupt)  # a stopped script stops its runs (run_all's finally)
+    try:
+        completed = run_all(jobs, console=console, parallel=args.jobs, threads=args.threads,
+                            deadline=args.deadline, fail_fast=args.fail_fast)
+    except KeyboardInterrupt:
+        print("stopped from outside: every run stopped (the same command resumes them)", flush=True)
+        completed = False
+    command = [sys.executable, __file__, *(sys.argv[1:] if argv is None else argv)]
+    report = {"device": device_name(), "command": command, "started": began,
               "wall_seconds": time.time() - began, "jobs_at_a_time": args.jobs, "threads_per_job": args.threads,
               "runs": [{"name": job.name, "status": job.status, "exit_code": job.exit_code, "seconds": job.seconds,
                         "command": job.command} for job in jobs]}
     (output / "parallel_runs.json").write_text(json.dumps(report, indent=1))
-    counts = {status: sum(job.status == status for job in jobs) for status in ("finished", "failed", "stopped",
-                                                                                "waiting")}
+    counts = {status: sum(job.status == status for job in jobs)
+              for status in ("finished", "done before", "failed", "stopped", "waiting")}
     print(f"done in {report['wall_seconds']:.0f} s on {report['device']}: " +
           ", ".join(f"{count} {status}" for status, count in counts.items()), flush=True)
     return 0 if completed and not counts["failed"] else 1

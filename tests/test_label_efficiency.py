@@ -88,10 +88,11 @@ def test_full_data_reference_rows_and_table(tmp_path):
 
 
 def test_reference_runs_every_training_example_in_one_round(monkeypatch, tmp_path):
-    calls = []
-    monkeypatch.setattr(le, "training_split_size", lambda config, options=(): 1234)
+    calls, sized_with = [], []
+    monkeypatch.setattr(le, "training_split_size", lambda config, options=(): sized_with.append(list(options)) or 1234)
     monkeypatch.setattr(le.subprocess, "call", lambda command, cwd: calls.append(command) or 0)
-    le.main(["reference", "--config", "c.yaml", "--seeds", "1,2", "--output_dir", str(tmp_path)])
+    le.main(["reference", "--config", "c.yaml", "--seeds", "1,2", "--output_dir", str(tmp_path), "--dataset", "d"])
+    assert sized_with == [["--dataset", "d"]]  # the split is sized from the dataset the runs get
     assert len(calls) == 2
     options = dict(zip(calls[0][2::2], calls[0][3::2]))
     assert options["--initial_size"] == "1234" and options["--rounds"] == "1" and options["--seed"] == "1,"

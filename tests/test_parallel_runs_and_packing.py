@@ -4,6 +4,8 @@ import io
 import json
 import sys
 import tarfile
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -30,15 +32,74 @@ def _job(name, code):
 
 def test_the_deadline_stops_what_still_runs_and_the_rest_finish(tmp_path):
     jobs = [_job("quick", "print('ok')"), _job("slow", "import time; time.sleep(60)"), _job("late", "pass")]
-    assert pr.run_all(jobs, tmp_path, parallel=2, threads=1, deadline=4, fail_fast=0)
+    assert pr.run_all(jobs, console=tmp_path, parallel=2, threads=1, deadline=4, fail_fast=0)
     assert [job.status for job in jobs] == ["finished", "stopped", "finished"]
     assert jobs[1].seconds < 30 and (tmp_path / "quick.log").read_text().strip() == "ok"
 
 
 def test_an_early_failure_stops_every_run(tmp_path):
     jobs = [_job("broken", "raise SystemExit(3)"), _job("slow", "import time; time.sleep(60)"), _job("next", "pass")]
-    assert not pr.run_all(jobs, tmp_path, parallel=2, threads=1, deadline=60, fail_fast=30)
+    assert not pr.run_all(jobs, console=tmp_path, parallel=2, threads=1, deadline=60, fail_fast=30)
     assert [(job.status, job.exit_code) for job in jobs] == [("failed", 3), ("stopped", None), ("waiting", None)]
+
+
+def test_fail_fast_counts_from_each_runs_own_start(tmp_path):
+    """A broken run that starts late (a later plan group) still stops everything; a run failing after a long
+    life does not."""
+    jobs = [_job("first", "import time; time.sleep(3)"), _job("broken_later", "raise SystemExit(1)"),
+            _job("after", "import time; time.sleep(60)")]
+    assert not pr.run_all(jobs, console=tmp_path, parallel=1, threads=1, deadline=60, fail_fast=2)
+    assert [job.status for job in jobs] == ["finished", "failed", "waiting"]
+    late = [_job("long_then_fails", "import time; time.sleep(3); raise SystemExit(1)"), _job("next", "pass")]
+    assert pr.run_all(late, console=tmp_path, parallel=1, threads=1, deadline=60, fail_fast=2)
+    assert [job.status for job in late] == ["failed", "finished"]
+
+
+def test_stopping_a_run_stops_what_it_started(tmp_path):
+    """The run's own children die with it (its process group), even a child that ignores SIGTERM after the run
+    itself has exited on it."""
+    pid_file = tmp_path / "child.pid"
+    child_code = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(120)"
+    code = (f"import subprocess, sys, time; child = subprocess.Popen([sys.executable, '-c', {child_code!r}]); "
+            f"time.sleep(1); open({str(pid_file)!r}, 'w').write(str(child.pid)); time.sleep(120)")
+    jobs = [_job("parent", code)]
+    pr.STOP_GRACE_SECONDS, grace = 1, pr.STOP_GRACE_SECONDS
+    try:
+        assert pr.run_all(jobs, console=tmp_path, parallel=1, threads=1, deadline=4, fail_fast=0)
+    finally:
+        pr.STOP_GRACE_SECONDS = grace
+    assert jobs[0].status == "stopped"
+    child = int(pid_file.read_text())
+    for _ in range(50):  # reaped by init once killed; a live process still has a /proc entry that is not a zombie
+        state = Path(f"/proc/{child}/stat")
+        if not state.exists() or state.read_text().split()[2] == "Z":
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("the run's child outlived it")
+
+
+def test_a_finished_run_is_not_started_again(tmp_path):
+    folder = tmp_path / "out" / "random" / "seed1"
+    folder.mkdir(parents=True)
+    (folder / "statistics.json").write_text(json.dumps({"end_time": "2026-11-29T12:00:00"}))
+    jobs = pr.matrix_jobs("random,margin", ["1"], [], str(tmp_path / "out"))
+    for job in jobs:
+        job.command = [sys.executable, "-c", "pass"]
+    assert pr.run_all(jobs, console=tmp_path, parallel=2, threads=1, deadline=30, fail_fast=0)
+    assert [job.status for job in jobs] == ["done before", "finished"]
+    assert jobs[1].folder == tmp_path / "out" / "margin" / "seed1"
+
+
+def test_main_reports_every_run_and_its_exit_code(tmp_path, monkeypatch):
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"groups": [{"config": "c.yaml", "output_dir": str(tmp_path / "m"),
+                                            "strategies": "random", "seeds": "1,2"}]}))
+    monkeypatch.setattr(pr, "matrix_jobs", lambda *args: [_job("ok", "pass"), _job("bad", "raise SystemExit(4)")])
+    assert pr.main(["--plan", str(plan), "--output_dir", str(tmp_path / "c"), "--fail_fast", "0"]) == 1
+    report = json.loads((tmp_path / "c" / "parallel_runs.json").read_text())
+    assert [(run["name"], run["status"], run["exit_code"]) for run in report["runs"]] == [
+        ("m.ok", "finished", 0), ("m.bad", "failed", 4)]
 
 
 def _fake_run(folder, rounds=2, n=200, labels=30):
@@ -59,8 +120,7 @@ def _fake_run(folder, rounds=2, n=200, labels=30):
 
 
 def _unpack(out, name):
-    data = b"".join(path.read_bytes() for path in sorted(out.glob(f"{name}.tar.part*"),
-                                                            key=lambda p: int(p.name.rsplit("part", 1)[1])))
+    data = b"".join(path.read_bytes() for path in sorted(out.glob(f"{name}.tar.part*")))  # the shell's order
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
         return {member.name: tar.extractfile(member).read() if member.isfile() else None for member in tar}
 
@@ -68,9 +128,9 @@ def _unpack(out, name):
 def test_packing_under_the_limit_keeps_every_array_and_leaves_checkpoints(tmp_path):
     last = _fake_run(tmp_path / "runs" / "a" / "random" / "seed1")
     assert pack_runs.main(["--root", str(tmp_path / "runs"), "--runs", "a", "missing", "--out", str(tmp_path / "out"),
-                           "--name", "t", "--part_mib", "0.05", "--total_mib", "10"]) == 0
+                           "--name", "t", "--part_mib", "0.005", "--total_mib", "10", "--max_parts", "50"]) == 0
     files = _unpack(tmp_path / "out", "t")
-    assert len(list((tmp_path / "out").glob("t.tar.part*"))) > 1  # split into parts, joined back whole
+    assert len(list((tmp_path / "out").glob("t.tar.part*"))) > 10  # split into parts, joined back whole
     assert not any("checkpoints" in name for name in files) and "a/random/seed1/metrics.csv" in files
     with np.load(io.BytesIO(files["a/random/seed1/eval/round_001.npz"])) as saved:
         assert np.array_equal(saved["validation_probs"], last["validation_probs"])
@@ -92,6 +152,13 @@ def test_packing_over_the_limit_leaves_out_validation_probs_and_says_so(tmp_path
     # the originals are untouched
     with np.load(tmp_path / "runs" / "a" / "random" / "seed1" / "eval" / "round_001.npz") as original:
         assert "validation_probs" in original.files
+
+
+def test_still_over_the_limit_writes_nothing(tmp_path, capsys):
+    _fake_run(tmp_path / "runs" / "a" / "random" / "seed1")
+    assert pack_runs.main(["--root", str(tmp_path / "runs"), "--runs", "a", "--out", str(tmp_path / "out"),
+                           "--name", "t", "--total_mib", "0.01"]) == 2
+    assert not list((tmp_path / "out").glob("t.tar.part*")) and "pack fewer folders" in capsys.readouterr().err
 
 
 def test_nothing_to_pack_is_an_error(tmp_path, capsys):
@@ -120,12 +187,27 @@ def test_a_plan_queues_its_matrices_in_order_with_their_own_options(tmp_path):
     assert kmeans[-6:] == ["--model", "m", "--initial_sampling", "kmeans", "--rounds", "2"]  # later options win
 
 
-def test_the_committed_plans_name_real_configs(tmp_path):
+def test_the_committed_plans_are_runs_the_command_line_accepts():
+    from mlal.config import parse_configs
+
     for path in (ROOT / "benchmarks" / "gpu_plans").glob("*.json"):
         jobs = pr.plan_jobs(json.loads(path.read_text()), [])
-        assert jobs and len({job.name for job in jobs}) == len(jobs)
+        assert jobs and len({job.name for job in jobs}) == len(jobs) == len({job.folder for job in jobs})
         for job in jobs:
-            assert (ROOT / job.command[job.command.index("--config") + 1]).is_file()
+            if "reference" not in job.command:
+                options = job.command[job.command.index("--disable_tqdm"):]
+                assert len(parse_configs(options)) == 1, job.name
+
+
+def test_plans_are_checked(tmp_path):
+    group = {"config": "c.yaml", "output_dir": "a/x", "strategies": "random", "seeds": [1, 2]}
+    assert [job.name for job in pr.plan_jobs({"groups": [group]}, [])] == ["x.random_seed1", "x.random_seed2"]
+    for bad, message in [({"groups": [group, dict(group, output_dir="b/x")]}, "same name"),
+                         ({"groups": [dict(group, seed=1)]}, "unknown key 'seed'"),
+                         ({"groups": [dict(group, seeds="1,two")]}, "seeds must be"),
+                         ({"groups": [dict(group, strategies=" ; ")]}, "strategies must be")]:
+        with pytest.raises(ValueError, match=message):
+            pr.plan_jobs(bad, [])
 
 
 def test_a_broken_plan_is_one_clear_error(tmp_path, capsys):
