@@ -264,13 +264,15 @@ def main(argv: Optional[list[str]] = None) -> int:
     console = output / "console"
     console.mkdir(parents=True, exist_ok=True)
     began = time.time()
-    signal.signal(signal.SIGTERM, _raise_interrupt)  # a stopped script stops its runs (run_all's finally)
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)  # a stopped script stops its runs (run_all's finally)
     try:
         completed = run_all(jobs, console=console, parallel=args.jobs, threads=args.threads,
                             deadline=args.deadline, fail_fast=args.fail_fast)
     except KeyboardInterrupt:
         print("stopped from outside: every run stopped (the same command resumes them)", flush=True)
         completed = False
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     command = [sys.executable, __file__, *(sys.argv[1:] if argv is None else argv)]
     report = {"device": device_name(), "command": command, "started": began,
               "wall_seconds": time.time() - began, "jobs_at_a_time": args.jobs, "threads_per_job": args.threads,

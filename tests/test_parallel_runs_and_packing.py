@@ -215,3 +215,26 @@ def test_a_broken_plan_is_one_clear_error(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         pr.main(["--plan", str(tmp_path / "plan.json"), "--output_dir", str(tmp_path)])
     assert exit_info.value.code == 2 and "KeyError" in capsys.readouterr().err
+
+
+def test_stopping_the_script_stops_its_runs(tmp_path):
+    """SIGTERM to parallel_runs (a tool's time limit, a kill) leaves no run going on its own."""
+    import subprocess
+
+    pid_file = tmp_path / "run.pid"
+    run_code = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(120)"
+    driver = (f"import sys; sys.path.insert(0, {str(ROOT / 'benchmarks')!r}); import parallel_runs as pr; "
+              f"pr.STOP_GRACE_SECONDS = 1; "
+              f"pr.matrix_jobs = lambda *a: [pr.Job('sleeper', [sys.executable, '-c', {run_code!r}])]; "
+              f"sys.exit(pr.main(['--config', 'c.yaml', '--strategies', 'random', '--output_dir', {str(tmp_path)!r}]))")
+    script = subprocess.Popen([sys.executable, "-c", driver])
+    for _ in range(300):
+        if pid_file.exists() and pid_file.read_text():
+            break
+        time.sleep(0.1)
+    script.terminate()
+    assert script.wait(timeout=60) == 1
+    run = int(pid_file.read_text())
+    assert not Path(f"/proc/{run}").exists() or Path(f"/proc/{run}/stat").read_text().split()[2] == "Z"
+    report = json.loads((tmp_path / "parallel_runs.json").read_text())
+    assert [run["status"] for run in report["runs"]] == ["stopped"]
