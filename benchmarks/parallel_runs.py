@@ -48,7 +48,7 @@ class Job:
 
     name: str
     command: list[str]
-    folder: Optional[Path] = None  # the run folder: a finished run there is not started again
+    folder: Optional[Path] = None  # the run folder: a run finished there with the same options is not started again
     status: str = "waiting"  # waiting, running, finished, failed (exit code), stopped (deadline), done before
     exit_code: Optional[int] = None
     seconds: Optional[float] = None
@@ -72,12 +72,15 @@ def matrix_jobs(strategies: str, seeds: list[str], options: list[str], output_di
     return jobs
 
 
-def finished_before(folder: Optional[Path]) -> bool:
-    """Whether the run folder holds a finished run (its statistics record an end time)."""
+def finished_before(job: Job) -> bool:
+    """Whether the job's run folder holds a run that finished (an end time in its statistics) from the very options
+    the job would pass; anything else is left to the run itself, which resumes it, skips it or refuses to mix."""
     try:
-        return bool(folder and json.loads((folder / STATISTICS).read_text()).get("end_time"))
+        statistics = json.loads((job.folder / STATISTICS).read_text()) if job.folder else {}
     except (OSError, ValueError):
         return False
+    recorded = statistics.get("provenance", {}).get("command") or []
+    return bool(statistics.get("end_time")) and recorded[1:] == job.command[2:]
 
 
 def start(job: Job, console: Path, threads: int) -> None:
@@ -141,7 +144,7 @@ def run_all(jobs: list[Job], *, console: Path, parallel: int, threads: int, dead
     a job failed within ``fail_fast`` seconds of its own start (the others are stopped). Jobs whose run folder
     holds a finished run are not started ("done before")."""
     for job in jobs:
-        if job.status == "waiting" and finished_before(job.folder):
+        if job.status == "waiting" and finished_before(job):
             job.status = "done before"
     began = last_report = time.monotonic()
     try:

@@ -80,14 +80,17 @@ def test_stopping_a_run_stops_what_it_started(tmp_path):
 
 
 def test_a_finished_run_is_not_started_again(tmp_path):
-    folder = tmp_path / "out" / "random" / "seed1"
-    folder.mkdir(parents=True)
-    (folder / "statistics.json").write_text(json.dumps({"end_time": "2026-11-29T12:00:00"}))
-    jobs = pr.matrix_jobs("random,margin", ["1"], [], str(tmp_path / "out"))
-    for job in jobs:
-        job.command = [sys.executable, "-c", "pass"]
+    """Skipped only when it finished from the same options; otherwise the run itself decides (resume, refuse)."""
+    jobs = pr.matrix_jobs("random,margin,bald", ["1"], [], str(tmp_path / "out"))
+    for job, recorded, end in [(jobs[0], "pass", "2026-11-29T12:00:00"),   # finished, same options: skipped
+                               (jobs[1], "other", "2026-11-29T12:00:00"),  # finished from other options
+                               (jobs[2], "pass", None)]:                   # not finished
+        job.command = [sys.executable, "-c", "pass"]  # a harmless program whose "options" are ["pass"]
+        job.folder.mkdir(parents=True)
+        statistics = {"end_time": end, "provenance": {"command": ["run_active_learning.py", recorded]}}
+        (job.folder / "statistics.json").write_text(json.dumps(statistics))
     assert pr.run_all(jobs, console=tmp_path, parallel=2, threads=1, deadline=30, fail_fast=0)
-    assert [job.status for job in jobs] == ["done before", "finished"]
+    assert [job.status for job in jobs] == ["done before", "finished", "finished"]
     assert jobs[1].folder == tmp_path / "out" / "margin" / "seed1"
 
 
