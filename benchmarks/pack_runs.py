@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", required=True, help="the folder holding the run folders named by --runs")
     parser.add_argument("--runs", nargs="+", required=True, help="folders under --root to pack (missing ones skipped)")
     parser.add_argument("--out", required=True)
-    parser.add_argument("--name", required=True, help="archive name: NAME.tar.part0, NAME.tar.part1, ...")
+    parser.add_argument("--name", required=True, help="archive name: NAME.tar.part000, NAME.tar.part001, ...")
     parser.add_argument("--part_mib", type=float, default=15.0)
     parser.add_argument("--total_mib", type=float, default=56.0)
     parser.add_argument("--max_parts", type=int, default=7, help="refuse to write more parts than this")
