@@ -169,10 +169,11 @@ def summarize_runs(runs) -> dict[str, list[dict]]:
     """:func:`summarize` of runs already loaded (:func:`load_runs`)."""
     curves = curves_by_strategy(runs)
     strategies = sorted(curves, key=lambda s: (s != "random", s))
-    tables: dict[str, list[dict]] = {"curves": [], "auc": [], "reach": [], "seconds": []}
+    tables: dict[str, list[dict]] = {"curves": [], "seed_curves": [], "auc": [], "reach": [], "seconds": []}
     random_seeds = curves.get("random", {})
     for strategy in strategies:
         seeds = curves[strategy]
+        tables["seed_curves"] += seed_curve_rows(strategy, seeds)
         labels = _common_labels(seeds)
         for metric in METRICS:
             for n in labels:
@@ -205,6 +206,15 @@ def summarize_runs(runs) -> dict[str, list[dict]]:
                                         "labels_run": labels[-1] if labels else 0})
         tables["seconds"].append(seconds_row(strategy, [r for r in runs if r.group_label == strategy]))
     return tables
+
+
+def seed_curve_rows(strategy: str, seeds: dict[int, dict[str, list[float]]]) -> list[dict]:
+    """Every run's value of each metric at each of its labeled counts (one row each): the per-seed numbers every
+    curve, area and seed-paired difference is computed from, kept beside the summary so that these can be checked
+    and recomputed after the run folders are gone."""
+    return [{"strategy": strategy, "seed": seed, "metric": metric, "labels": n, "value": value}
+            for seed, curve in sorted(seeds.items()) for metric in METRICS
+            for n, value in zip(curve["labels"], curve[metric])]
 
 
 def seconds_row(strategy: str, runs) -> dict:

@@ -22,7 +22,8 @@ Two subcommands:
 
 What ``summarize`` reports, per strategy, over seeds (mean +- sample standard deviation, n seeds):
 
-* the learning curve of each metric at each labeled count;
+* the learning curve of each metric at each labeled count (``curves.csv``), and every run's own values
+  (``seed_curves.csv``: strategy, seed, metric, labeled count), from which the rest is recomputed;
 * the normalised area under the curve: the trapezoid area over the labeled counts divided by their
   range, i.e. the mean metric over the budget;
 * the seed-paired difference against ``random`` (same seed = same initial labeled set), of the area

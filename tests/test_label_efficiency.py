@@ -282,3 +282,15 @@ def test_differences_span_the_labeled_counts_shared_with_random(tmp_path):
     assert row["difference"] == pytest.approx((0.2 + 0.4) / 2 - (0.2 + 0.3) / 2)  # over 100-200 only
     le.write_outputs(tables, tmp_path / "out")  # rows with and without a paired range write one CSV
     assert "paired_labels" in (tmp_path / "out/auc.csv").read_text().splitlines()[0]
+
+
+def test_seed_curves_keep_every_runs_own_values(tmp_path):
+    _write_run(tmp_path / "random/seed1", "random", 1, [0.2, 0.3])
+    _write_run(tmp_path / "random/seed2", "random", 2, [0.4, 0.5])
+    rows = le.summarize([tmp_path])["seed_curves"]
+    got = {(r["seed"], r["metric"], r["labels"]): r["value"] for r in rows if r["strategy"] == "random"}
+    assert got[(1, "mAP", 100)] == 0.2 and got[(2, "mAP", 200)] == 0.5
+    assert got[(2, "macro-F1", 100)] == pytest.approx(0.2)  # _write_run's macro-F1 is half the mAP
+    assert len(rows) == 2 * 2 * 3  # seeds x labeled counts x metrics
+    le.write_outputs(le.summarize([tmp_path]), tmp_path / "out")
+    assert (tmp_path / "out/seed_curves.csv").read_text().splitlines()[1] == "random,1,mAP,100,0.2"
