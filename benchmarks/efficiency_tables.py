@@ -15,7 +15,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mlal.plotting.runs import find_runs  # noqa: E402  (plotting reads run folders; no model, no loop)
+from mlal.plotting.runs import Run, find_runs  # noqa: E402  (plotting reads run folders; no model, no loop)
 
 
 METRICS = {
@@ -75,13 +75,51 @@ def check_one_config_per_variant(runs, configs: list[dict]) -> None:
                              + ("" if variant == BASELINE else ", or make the option one of VARIANT_OPTIONS"))
 
 
+#: Where each metric of :data:`METRICS` sits in a round record (for runs rebuilt from ``seed_curves.csv``).
+RECORD_FIELDS = {"mAP": ("test", "mean_average_precision"), "micro-F1 (tuned t)": ("test_at_tuned_threshold", "micro_f1"),
+                 "macro-F1": ("test", "macro_f1")}
+
+
+def runs_from_seed_curves(path: str | Path) -> list[Run]:
+    """The runs a ``seed_curves.csv`` (:func:`seed_curve_rows`) holds, as runs whose round records carry the three
+    metrics only (no seconds, no arrays, no config but the strategy): enough for the curves, areas, labels-to-reach
+    and paired differences, and for the learning-curve and area figures. Each keeps the line name it was written
+    under. Raises ``ValueError`` naming the file when it is not such a table."""
+    path = Path(path)
+    with open(path, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    missing = {"strategy", "seed", "metric", "labels", "value"} - set(rows[0] if rows else {})
+    if missing or not rows:
+        raise ValueError(f"{path} is not a seed_curves.csv table (missing {', '.join(sorted(missing)) or 'rows'}); "
+                         "pass run folders or the seed_curves.csv that summarize wrote")
+    records: dict[tuple[str, int], dict[int, dict]] = defaultdict(dict)
+    for row in rows:
+        if row["metric"] not in RECORD_FIELDS:
+            raise ValueError(f"{path}: unknown metric {row['metric']!r} (known: {', '.join(RECORD_FIELDS)})")
+        labels = int(row["labels"])
+        record = records[row["strategy"], int(row["seed"])].setdefault(labels, {"labeled_count": labels, "seconds": {}})
+        section, key = RECORD_FIELDS[row["metric"]]
+        record.setdefault(section, {})[key] = float(row["value"])
+    runs = []
+    for (line, seed), by_count in sorted(records.items()):
+        rounds = [{"round": i, **by_count[n]} for i, n in enumerate(sorted(by_count))]
+        statistics = {"config": {"active_learning": {"strategy": line.split("+")[0]}}, "seed": seed,
+                      "label_names": [], "rounds": rounds, "end_time": f"as recorded in {path}"}
+        runs.append(Run(path, statistics, group=line))
+    return runs
+
+
 def load_runs(run_dirs: list[str | Path]):
     """The runs under ``run_dirs``, each grouped under its variant name against the random runs' options (figures and
     tables alike; without random runs, against the options' defaults); raises ``ValueError`` when runs of one line
-    have different configs (:func:`check_one_config_per_variant`)."""
+    have different configs (:func:`check_one_config_per_variant`) or when a line's seed is given twice. A path ending
+    in ``.csv`` is a ``seed_curves.csv`` of an earlier summary (:func:`runs_from_seed_curves`): its runs join as
+    they were recorded, e.g. committed random runs to pair a new strategy's run folders with."""
     from mlal.plotting.groups import flat_config
 
-    runs = find_runs(run_dirs)
+    tables = [path for path in run_dirs if Path(path).suffix == ".csv"]
+    table_runs = [run for table in tables for run in runs_from_seed_curves(table)]
+    runs = find_runs([path for path in run_dirs if Path(path).suffix != ".csv"])
     defaults = option_defaults_for(runs)
     configs = [flat_config(run, defaults=defaults) for run in runs]
     section = "active_learning."
@@ -91,7 +129,12 @@ def load_runs(run_dirs: list[str | Path]):
     for run, run_options in zip(runs, options):
         run.group = BASELINE if run.strategy == BASELINE else variant_name(run.strategy, run_options, baseline)
     check_one_config_per_variant(runs, configs)
-    return runs
+    seen: dict[tuple[str, int], str] = {}
+    for run in runs + table_runs:
+        where = seen.setdefault((run.group_label, run.seed), str(run.path))
+        if where != str(run.path):
+            raise ValueError(f"{run.group_label} seed {run.seed} is given twice ({where} and {run.path}): pass one")
+    return runs + table_runs
 
 
 def curves_by_strategy(runs) -> dict[str, dict[int, dict[str, list[float]]]]:
@@ -204,7 +247,9 @@ def summarize_runs(runs) -> dict[str, list[dict]]:
                                         "random_labels": random_labels[-1], "labels_needed": needed,
                                         "fraction": needed / random_labels[-1] if np.isfinite(needed) else float("nan"),
                                         "labels_run": labels[-1] if labels else 0})
-        tables["seconds"].append(seconds_row(strategy, [r for r in runs if r.group_label == strategy]))
+        timed = [r for r in runs if r.group_label == strategy and any(record["seconds"] for record in r.rounds)]
+        if timed:  # runs rebuilt from seed_curves.csv carry no seconds
+            tables["seconds"].append(seconds_row(strategy, timed))
     return tables
 
 
@@ -305,7 +350,16 @@ def write_outputs(tables: dict[str, list[dict]], out: Path) -> None:
 
 
 def reference_rows(run_dirs: list[str | Path]) -> list[dict]:
-    """Each metric of the full-data runs' last round, mean +- std over seeds."""
+    """Each metric of the full-data runs' last round, mean +- std over seeds; or the rows of a ``reference.csv`` an
+    earlier summary wrote (a path ending in ``.csv``)."""
+    if all(Path(path).suffix == ".csv" for path in run_dirs) and len(run_dirs) == 1:
+        with open(run_dirs[0], newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        if not rows or set(rows[0]) != {"metric", "labels", "value"}:
+            raise SystemExit(f"{run_dirs[0]} is not a reference.csv table (columns metric, labels, value)")
+        values = [row["value"].split(";") for row in rows]  # write_outputs' "mean;std;n"
+        return [{"metric": row["metric"], "labels": int(row["labels"]), "value": (float(mean), float(std), int(n))}
+                for row, (mean, std, n) in zip(rows, values)]
     runs = find_runs(run_dirs)
     if not runs:
         raise SystemExit(f"no finished full-data run under {', '.join(map(str, run_dirs))}")

@@ -20,6 +20,12 @@ Two subcommands:
     python benchmarks/label_efficiency.py summarize --runs results/label_efficiency/goemotions \
         --reference results/label_efficiency/goemotions_full_data --out benchmarks/results/label_efficiency/goemotions
 
+``--runs`` also takes the ``seed_curves.csv`` an earlier summary wrote: its runs rebuild the curves, areas,
+labels-to-reach, paired differences and the ``label_efficiency`` and ``area_differences`` figures without the run
+folders (no seconds, batches, calibration or acquired labels: those need the folders), and a new strategy's run
+folders are paired by seed with the committed random runs:
+``--runs benchmarks/results/label_efficiency/goemotions/seed_curves.csv results/label_efficiency/goemotions/cluster_margin``.
+
 What ``summarize`` reports, per strategy, over seeds (mean +- sample standard deviation, n seeds):
 
 * the learning curve of each metric at each labeled count (``curves.csv``), and every run's own values
@@ -76,11 +82,12 @@ from mlal.plotting.runs import find_runs  # noqa: E402  (plotting reads run fold
 
 def finished_runs(run_dirs: list[str | Path]) -> list[Path]:
     """The folders of the runs under ``run_dirs`` that finished (``end_time`` recorded); says which were left out."""
-    runs = find_runs(run_dirs)
+    tables = [path for path in run_dirs if Path(path).suffix == ".csv"]  # seed_curves.csv: finished runs only
+    runs = find_runs([path for path in run_dirs if Path(path).suffix != ".csv"])
     going = sorted(str(run.path) for run in runs if not run.statistics.get("end_time"))
     if going:
         print(f"left out {len(going)} run(s) still going: {', '.join(going)}")
-    return [run.path for run in runs if run.statistics.get("end_time")]
+    return [run.path for run in runs if run.statistics.get("end_time")] + [Path(path) for path in tables]
 
 
 def batch_rows(runs) -> list[dict]:
@@ -209,8 +216,10 @@ def main(argv: list[str] | None = None) -> None:
     reference.add_argument("--num_train_epochs", default="3")
     reference.add_argument("--output_dir", required=True)
     summary = sub.add_parser("summarize", help="tables from saved run folders")
-    summary.add_argument("--runs", nargs="+", required=True)
-    summary.add_argument("--reference", nargs="+", help="full-data run folders (the ceiling line)")
+    summary.add_argument("--runs", nargs="+", required=True,
+                         help="run folders, or the seed_curves.csv of an earlier summary (its runs join as recorded)")
+    summary.add_argument("--reference", nargs="+",
+                         help="full-data run folders (the ceiling line), or the reference.csv of an earlier summary")
     summary.add_argument("--out", required=True, help="folder for summary.md and the CSV tables")
     summary.add_argument("--finished_only", action="store_true",
                          help="leave out runs still going (no end time in statistics.json)")

@@ -294,3 +294,71 @@ def test_seed_curves_keep_every_runs_own_values(tmp_path):
     assert len(rows) == 2 * 2 * 3  # seeds x labeled counts x metrics
     le.write_outputs(le.summarize([tmp_path]), tmp_path / "out")
     assert (tmp_path / "out/seed_curves.csv").read_text().splitlines()[1] == "random,1,mAP,100,0.2"
+
+
+def _comparable(rows):
+    """Rows with NaN made comparable (NaN != NaN)."""
+    def fix(value):
+        if isinstance(value, tuple):
+            return tuple(map(fix, value))
+        return None if isinstance(value, float) and math.isnan(value) else value
+    return [{key: fix(value) for key, value in row.items()} for row in rows]
+
+
+def test_a_seed_curves_table_rebuilds_the_summary_and_pairs_with_new_run_folders(tmp_path):
+    _write_run(tmp_path / "runs/random/seed1", "random", 1, [0.2, 0.3, 0.4])
+    _write_run(tmp_path / "runs/random/seed2", "random", 2, [0.1, 0.3, 0.3])
+    _write_run(tmp_path / "runs/entropy/seed1", "entropy", 1, [0.2, 0.4, 0.5])
+    _write_run(tmp_path / "runs/entropy/seed2", "entropy", 2, [0.1, 0.2, 0.6])
+    original = le.summarize([tmp_path / "runs"])
+    le.write_outputs(original, tmp_path / "out")
+    table = tmp_path / "out/seed_curves.csv"
+    rebuilt = le.summarize([table])
+    for name in ("curves", "seed_curves", "auc", "reach"):
+        assert _comparable(rebuilt[name]) == _comparable(original[name]), name
+    assert rebuilt["seconds"] == []  # a table holds no seconds
+    # a new strategy's run folders pair by seed with the table's random runs, as with the random folders
+    _write_run(tmp_path / "new/margin/seed2", "margin", 2, [0.1, 0.4, 0.5])
+    mixed = {(r["strategy"], r["metric"]): r for r in le.summarize([table, tmp_path / "new"])["auc"]}
+    folders = {(r["strategy"], r["metric"]): r
+               for r in le.summarize([tmp_path / "runs/random", tmp_path / "new"])["auc"]}
+    # margin - random at seed 2: ((0.1+0.4)/2 + (0.4+0.5)/2) / 2 - ((0.1+0.3)/2 + (0.3+0.3)/2) / 2 = 0.35 - 0.25
+    assert mixed[("margin", "mAP")]["auc_minus_random"][0] == pytest.approx(0.1)
+    assert _comparable([mixed[("margin", "mAP")]]) == _comparable([folders[("margin", "mAP")]])
+    with pytest.raises(ValueError, match="random seed 1 is given twice"):
+        le.summarize([table, tmp_path / "runs/random"])
+
+
+def test_a_reference_csv_reads_back_as_the_full_data_rows(tmp_path):
+    _write_run(tmp_path / "runs/random/seed1", "random", 1, [0.2, 0.3])
+    _write_run(tmp_path / "full/random/seed1", "random", 1, [0.7])
+    tables = le.summarize([tmp_path / "runs"])
+    tables["reference"] = le.reference_rows([tmp_path / "full"])
+    le.write_outputs(tables, tmp_path / "out")
+    again = le.reference_rows([tmp_path / "out/reference.csv"])
+    assert _comparable(again) == _comparable(tables["reference"])
+    assert again[0] == {"metric": "mAP", "labels": 100, "value": again[0]["value"]}
+    assert again[0]["value"][0] == pytest.approx(0.7) and again[0]["value"][2] == 1
+    with pytest.raises(SystemExit, match="not a reference.csv"):
+        le.reference_rows([tmp_path / "out/curves.csv"])
+
+
+def test_a_csv_that_is_not_a_seed_curves_table_is_refused(tmp_path):
+    _write_run(tmp_path / "runs/random/seed1", "random", 1, [0.2, 0.3])
+    le.write_outputs(le.summarize([tmp_path / "runs"]), tmp_path / "out")
+    with pytest.raises(ValueError, match="curves.csv is not a seed_curves.csv table"):
+        le.summarize([tmp_path / "out/curves.csv"])
+
+
+def test_summarize_draws_the_curves_from_committed_tables_alone(tmp_path, capsys):
+    for seed, (r, e) in enumerate([([0.2, 0.3, 0.4], [0.2, 0.4, 0.5]), ([0.1, 0.3, 0.3], [0.1, 0.2, 0.6])], start=1):
+        _write_run(tmp_path / f"runs/random/seed{seed}", "random", seed, r)
+        _write_run(tmp_path / f"runs/entropy/seed{seed}", "entropy", seed, e)
+    _write_run(tmp_path / "full/random/seed1", "random", 1, [0.7])
+    le.main(["summarize", "--runs", str(tmp_path / "runs"), "--reference", str(tmp_path / "full"),
+             "--out", str(tmp_path / "first")])
+    le.main(["summarize", "--finished_only", "--runs", str(tmp_path / "first/seed_curves.csv"),
+             "--reference", str(tmp_path / "first/reference.csv"), "--out", str(tmp_path / "again")])
+    for name in ("curves", "auc", "reach", "seed_curves", "reference"):
+        assert (tmp_path / f"again/{name}.csv").read_text() == (tmp_path / f"first/{name}.csv").read_text(), name
+    assert (tmp_path / "again/label_efficiency.png").is_file() and (tmp_path / "again/area_differences.png").is_file()
