@@ -15,8 +15,6 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mlal.plotting.runs import Run, find_runs  # noqa: E402  (plotting reads run folders; no model, no loop)
-
 
 METRICS = {
     "mAP": lambda r: r["test"]["mean_average_precision"],
@@ -39,6 +37,7 @@ def option_defaults_for(runs) -> dict[str, dict]:
     """What a run lacks ran as (section -> option -> value): our options' defaults, and any other key (a Trainer key
     of a newer transformers) from the defaults that newer runs recorded (``option_defaults``)."""
     from mlal.plotting.groups import recorded_defaults
+
     from mlal.saved_config import with_later_options_at_defaults
 
     defaults = recorded_defaults(runs)
@@ -75,51 +74,21 @@ def check_one_config_per_variant(runs, configs: list[dict]) -> None:
                              + ("" if variant == BASELINE else ", or make the option one of VARIANT_OPTIONS"))
 
 
-#: Where each metric of :data:`METRICS` sits in a round record (for runs rebuilt from ``seed_curves.csv``).
-RECORD_FIELDS = {"mAP": ("test", "mean_average_precision"), "micro-F1 (tuned t)": ("test_at_tuned_threshold", "micro_f1"),
-                 "macro-F1": ("test", "macro_f1")}
-
-
-def runs_from_seed_curves(path: str | Path) -> list[Run]:
-    """The runs a ``seed_curves.csv`` (:func:`seed_curve_rows`) holds, as runs whose round records carry the three
-    metrics only (no seconds, no arrays, no config but the strategy): enough for the curves, areas, labels-to-reach
-    and paired differences, and for the learning-curve and area figures. Each keeps the line name it was written
-    under. Raises ``ValueError`` naming the file when it is not such a table."""
-    path = Path(path)
-    with open(path, newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    missing = {"strategy", "seed", "metric", "labels", "value"} - set(rows[0] if rows else {})
-    if missing or not rows:
-        raise ValueError(f"{path} is not a seed_curves.csv table (missing {', '.join(sorted(missing)) or 'rows'}); "
-                         "pass run folders or the seed_curves.csv that summarize wrote")
-    records: dict[tuple[str, int], dict[int, dict]] = defaultdict(dict)
-    for row in rows:
-        if row["metric"] not in RECORD_FIELDS:
-            raise ValueError(f"{path}: unknown metric {row['metric']!r} (known: {', '.join(RECORD_FIELDS)})")
-        labels = int(row["labels"])
-        record = records[row["strategy"], int(row["seed"])].setdefault(labels, {"labeled_count": labels, "seconds": {}})
-        section, key = RECORD_FIELDS[row["metric"]]
-        record.setdefault(section, {})[key] = float(row["value"])
-    runs = []
-    for (line, seed), by_count in sorted(records.items()):
-        rounds = [{"round": i, **by_count[n]} for i, n in enumerate(sorted(by_count))]
-        statistics = {"config": {"active_learning": {"strategy": line.split("+")[0]}}, "seed": seed,
-                      "label_names": [], "rounds": rounds, "end_time": f"as recorded in {path}"}
-        runs.append(Run(path, statistics, group=line))
-    return runs
-
-
-def load_runs(run_dirs: list[str | Path]):
-    """The runs under ``run_dirs``, each grouped under its variant name against the random runs' options (figures and
-    tables alike; without random runs, against the options' defaults); raises ``ValueError`` when runs of one line
-    have different configs (:func:`check_one_config_per_variant`) or when a line's seed is given twice. A path ending
-    in ``.csv`` is a ``seed_curves.csv`` of an earlier summary (:func:`runs_from_seed_curves`): its runs join as
-    they were recorded, e.g. committed random runs to pair a new strategy's run folders with."""
+def load_runs(run_dirs: list[str | Path], finished_only: bool = False):
+    """The runs under ``run_dirs`` (run folders, and the ``runs.json`` of earlier summaries: ``run_records``), each
+    grouped under its variant name against the random runs' options (figures and tables alike; without random runs,
+    against the options' defaults). ``finished_only`` leaves out runs still going (no end time), saying which.
+    Raises ``ValueError`` when runs of one line have different configs (:func:`check_one_config_per_variant`) or
+    when a line's seed is given twice."""
     from mlal.plotting.groups import flat_config
+    from run_records import collect_runs
 
-    tables = [path for path in run_dirs if Path(path).suffix == ".csv"]
-    table_runs = [run for table in tables for run in runs_from_seed_curves(table)]
-    runs = find_runs([path for path in run_dirs if Path(path).suffix != ".csv"])
+    runs = collect_runs(run_dirs)
+    if finished_only:
+        going = sorted(str(run.path) for run in runs if not run.statistics.get("end_time"))
+        if going:
+            print(f"left out {len(going)} run(s) still going: {', '.join(going)}")
+        runs = [run for run in runs if run.statistics.get("end_time")]
     defaults = option_defaults_for(runs)
     configs = [flat_config(run, defaults=defaults) for run in runs]
     section = "active_learning."
@@ -129,12 +98,13 @@ def load_runs(run_dirs: list[str | Path]):
     for run, run_options in zip(runs, options):
         run.group = BASELINE if run.strategy == BASELINE else variant_name(run.strategy, run_options, baseline)
     check_one_config_per_variant(runs, configs)
-    seen: dict[tuple[str, int], str] = {}
-    for run in runs + table_runs:
-        where = seen.setdefault((run.group_label, run.seed), str(run.path))
-        if where != str(run.path):
-            raise ValueError(f"{run.group_label} seed {run.seed} is given twice ({where} and {run.path}): pass one")
-    return runs + table_runs
+    by_line_seed: dict[tuple[str, int], list[str]] = defaultdict(list)
+    for run in runs:
+        by_line_seed[run.group_label, run.seed].append(str(run.path))
+    for (line, seed), paths in by_line_seed.items():
+        if len(paths) > 1:
+            raise ValueError(f"{line} seed {seed} is given {len(paths)} times ({', '.join(paths)}): pass each run once")
+    return runs
 
 
 def curves_by_strategy(runs) -> dict[str, dict[int, dict[str, list[float]]]]:
@@ -350,17 +320,11 @@ def write_outputs(tables: dict[str, list[dict]], out: Path) -> None:
 
 
 def reference_rows(run_dirs: list[str | Path]) -> list[dict]:
-    """Each metric of the full-data runs' last round, mean +- std over seeds; or the rows of a ``reference.csv`` an
-    earlier summary wrote (a path ending in ``.csv``)."""
-    if all(Path(path).suffix == ".csv" for path in run_dirs) and len(run_dirs) == 1:
-        with open(run_dirs[0], newline="") as handle:
-            rows = list(csv.DictReader(handle))
-        if not rows or set(rows[0]) != {"metric", "labels", "value"}:
-            raise SystemExit(f"{run_dirs[0]} is not a reference.csv table (columns metric, labels, value)")
-        values = [row["value"].split(";") for row in rows]  # write_outputs' "mean;std;n"
-        return [{"metric": row["metric"], "labels": int(row["labels"]), "value": (float(mean), float(std), int(n))}
-                for row, (mean, std, n) in zip(rows, values)]
-    runs = find_runs(run_dirs)
+    """Each metric of the full-data runs' last round, mean +- std over seeds (run folders, or the
+    ``reference_runs.json`` of an earlier summary)."""
+    from run_records import collect_runs
+
+    runs = collect_runs(run_dirs)
     if not runs:
         raise SystemExit(f"no finished full-data run under {', '.join(map(str, run_dirs))}")
     return [{"metric": name, "labels": runs[0].rounds[-1]["labeled_count"],

@@ -20,16 +20,19 @@ Two subcommands:
     python benchmarks/label_efficiency.py summarize --runs results/label_efficiency/goemotions \
         --reference results/label_efficiency/goemotions_full_data --out benchmarks/results/label_efficiency/goemotions
 
-``--runs`` also takes the ``seed_curves.csv`` an earlier summary wrote: its runs rebuild the curves, areas,
-labels-to-reach, paired differences and the ``label_efficiency`` and ``area_differences`` figures without the run
-folders (no seconds, batches, calibration or acquired labels: those need the folders), and a new strategy's run
-folders are paired by seed with the committed random runs:
-``--runs benchmarks/results/label_efficiency/goemotions/seed_curves.csv results/label_efficiency/goemotions/cluster_margin``.
+``summarize`` also writes ``runs.json`` (and ``reference_runs.json``): compact records of the runs it read
+(``run_records.py``: configs, seeds, per-round metrics and seconds; no arrays). ``--runs`` and ``--reference``
+take these files as well as run folders, so the tables and the ``label_efficiency`` and ``area_differences``
+figures are recomputed from committed files, and a new strategy's run folders pair by seed with committed runs
+(the batch, calibration and acquired-label tables need the run folders' arrays)::
+
+    python benchmarks/label_efficiency.py summarize --runs benchmarks/results/label_efficiency/goemotions/runs.json \
+        results/label_efficiency/goemotions/cluster_margin --out /tmp/with_cluster_margin
 
 What ``summarize`` reports, per strategy, over seeds (mean +- sample standard deviation, n seeds):
 
 * the learning curve of each metric at each labeled count (``curves.csv``), and every run's own values
-  (``seed_curves.csv``: strategy, seed, metric, labeled count), from which the rest is recomputed;
+  (``seed_curves.csv``: line, seed, metric, labeled count, value);
 * the normalised area under the curve: the trapezoid area over the labeled counts divided by their
   range, i.e. the mean metric over the budget;
 * the seed-paired difference against ``random`` (same seed = same initial labeled set), of the area
@@ -78,16 +81,16 @@ from efficiency_tables import (  # noqa: E402,F401  (the tables; re-exported for
     write_outputs,
 )
 from mlal.plotting.runs import find_runs  # noqa: E402  (plotting reads run folders; no model, no loop)
+from run_records import REFERENCE_RUNS_FILE, RUNS_FILE, collect_runs, write_run_records  # noqa: E402
 
 
 def finished_runs(run_dirs: list[str | Path]) -> list[Path]:
     """The folders of the runs under ``run_dirs`` that finished (``end_time`` recorded); says which were left out."""
-    tables = [path for path in run_dirs if Path(path).suffix == ".csv"]  # seed_curves.csv: finished runs only
-    runs = find_runs([path for path in run_dirs if Path(path).suffix != ".csv"])
+    runs = find_runs(run_dirs)
     going = sorted(str(run.path) for run in runs if not run.statistics.get("end_time"))
     if going:
         print(f"left out {len(going)} run(s) still going: {', '.join(going)}")
-    return [run.path for run in runs if run.statistics.get("end_time")] + [Path(path) for path in tables]
+    return [run.path for run in runs if run.statistics.get("end_time")]
 
 
 def batch_rows(runs) -> list[dict]:
@@ -102,8 +105,9 @@ def calibration_rows(runs) -> list[dict]:
     """How calibrated each strategy's test probabilities are (``mlal.plotting.efficiency.calibration_statistics``),
     from the runs that kept their round arrays; for runs scored through an acquisition map (``+platt``) a second
     row, "as scored": the same probabilities through each round's map, up to the last round that acquired."""
-    from mlal.calibration import LogitMap, logits_of
     from mlal.plotting.efficiency import calibration_statistics
+
+    from mlal.calibration import LogitMap, logits_of
 
     with_arrays = [run for run in runs if run.has_saved_arrays]
     rows = calibration_statistics(with_arrays)
@@ -136,6 +140,7 @@ def write_figures(runs, reference: list[dict], out: Path, auc_rows: list[dict] =
     ``area_differences.png``: each strategy's area minus random's with its 95 % interval (from ``auc_rows``, the
     ``auc`` table); ``acquired_labels.png``: positives per label in each strategy's final labeled set (runs with
     saved arrays)."""
+    import matplotlib.pyplot as plt
     from mlal.plotting import save_figure
     from mlal.plotting.efficiency import (
         EFFICIENCY_METRICS,
@@ -143,8 +148,6 @@ def write_figures(runs, reference: list[dict], out: Path, auc_rows: list[dict] =
         area_differences_figure,
         label_efficiency_figure,
     )
-
-    import matplotlib.pyplot as plt
 
     ceiling = dict(zip(EFFICIENCY_METRICS, (row["value"][0] for row in reference)))  # same metric order as METRICS
     figures = {"label_efficiency": label_efficiency_figure(runs, ceiling)}
@@ -215,14 +218,17 @@ def main(argv: list[str] | None = None) -> None:
     reference.add_argument("--seeds", default="1")
     reference.add_argument("--num_train_epochs", default="3")
     reference.add_argument("--output_dir", required=True)
-    summary = sub.add_parser("summarize", help="tables from saved run folders")
+    summary = sub.add_parser("summarize", help="tables and figures from saved run folders or an "
+                             "earlier summary's runs.json")
     summary.add_argument("--runs", nargs="+", required=True,
-                         help="run folders, or the seed_curves.csv of an earlier summary (its runs join as recorded)")
+                         help="run folders, or the runs.json of an earlier summary (its runs join as recorded)")
     summary.add_argument("--reference", nargs="+",
-                         help="full-data run folders (the ceiling line), or the reference.csv of an earlier summary")
-    summary.add_argument("--out", required=True, help="folder for summary.md and the CSV tables")
+                         help="full-data run folders (the ceiling line), or the reference_runs.json of an earlier "
+                              "summary")
+    summary.add_argument("--out", required=True, help="folder for summary.md, the CSV tables, "
+                         "the figures and runs.json")
     summary.add_argument("--finished_only", action="store_true",
-                         help="leave out runs still going (no end time in statistics.json)")
+                         help="leave out runs still going (no end time recorded)")
     args, extra = parser.parse_known_args(argv)
     if args.command == "run":
         run_matrix(args, extra)
@@ -232,11 +238,11 @@ def main(argv: list[str] | None = None) -> None:
         if extra:
             parser.error(f"unknown option {extra[0]}")
         given = ", ".join(map(str, args.runs))
-        if args.finished_only:
-            args.runs = finished_runs(args.runs)
         try:
-            runs = load_runs(args.runs)  # read once for every table and figure (the arrays are cached)
-        except ValueError as error:
+            # read once for every table and figure (the arrays are cached)
+            runs = load_runs(args.runs, finished_only=args.finished_only)
+            reference = collect_runs(args.reference) if args.reference else []
+        except (ValueError, FileNotFoundError) as error:
             parser.error(str(error))
         if not runs:
             parser.error(f"no run with a finished round under {given}" + (" that has finished" if args.finished_only else ""))
@@ -245,7 +251,16 @@ def main(argv: list[str] | None = None) -> None:
         tables["calibration"] = calibration_rows(runs)
         if args.reference:
             tables["reference"] = reference_rows(args.reference)
-        write_outputs(tables, Path(args.out))
+        out = Path(args.out)
+        write_outputs(tables, out)
+        write_run_records(runs, out / RUNS_FILE)
+        if reference:
+            write_run_records(reference, out / REFERENCE_RUNS_FILE)
+        kept = [name for name in ("batches.csv", "calibration.csv", "acquired_labels.png")
+                if (out / name).exists() and not any(run.has_saved_arrays for run in runs)]
+        if kept:
+            print(f"kept from an earlier summary in {out} (these runs have no round arrays to recompute them): "
+                  f"{', '.join(kept)}")
         for path in write_figures(runs, tables.get("reference", []), Path(args.out), tables["auc"]):
             print(f"wrote {path}")
         print(to_markdown(tables))

@@ -12,6 +12,7 @@ from mlal.run_format import STATISTICS
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import label_efficiency as le  # noqa: E402
+import run_records as rr  # noqa: E402
 
 
 def test_normalised_auc_is_the_mean_over_the_budget():
@@ -305,60 +306,65 @@ def _comparable(rows):
     return [{key: fix(value) for key, value in row.items()} for row in rows]
 
 
-def test_a_seed_curves_table_rebuilds_the_summary_and_pairs_with_new_run_folders(tmp_path):
-    _write_run(tmp_path / "runs/random/seed1", "random", 1, [0.2, 0.3, 0.4])
-    _write_run(tmp_path / "runs/random/seed2", "random", 2, [0.1, 0.3, 0.3])
-    _write_run(tmp_path / "runs/entropy/seed1", "entropy", 1, [0.2, 0.4, 0.5])
-    _write_run(tmp_path / "runs/entropy/seed2", "entropy", 2, [0.1, 0.2, 0.6])
-    original = le.summarize([tmp_path / "runs"])
-    le.write_outputs(original, tmp_path / "out")
-    table = tmp_path / "out/seed_curves.csv"
-    rebuilt = le.summarize([table])
-    for name in ("curves", "seed_curves", "auc", "reach"):
-        assert _comparable(rebuilt[name]) == _comparable(original[name]), name
-    assert rebuilt["seconds"] == []  # a table holds no seconds
-    # a new strategy's run folders pair by seed with the table's random runs, as with the random folders
-    _write_run(tmp_path / "new/margin/seed2", "margin", 2, [0.1, 0.4, 0.5])
-    mixed = {(r["strategy"], r["metric"]): r for r in le.summarize([table, tmp_path / "new"])["auc"]}
-    folders = {(r["strategy"], r["metric"]): r
-               for r in le.summarize([tmp_path / "runs/random", tmp_path / "new"])["auc"]}
-    # margin - random at seed 2: ((0.1+0.4)/2 + (0.4+0.5)/2) / 2 - ((0.1+0.3)/2 + (0.3+0.3)/2) / 2 = 0.35 - 0.25
-    assert mixed[("margin", "mAP")]["auc_minus_random"][0] == pytest.approx(0.1)
-    assert _comparable([mixed[("margin", "mAP")]]) == _comparable([folders[("margin", "mAP")]])
-    with pytest.raises(ValueError, match="random seed 1 is given twice"):
-        le.summarize([table, tmp_path / "runs/random"])
+def _with_options(folder, **options):
+    """Give the run in ``folder`` active-learning options (and an end time)."""
+    path = folder / STATISTICS
+    statistics = json.loads(path.read_text())
+    statistics["config"]["active_learning"].update(options)
+    statistics["end_time"] = "2026-11-30T00:00:00"
+    path.write_text(json.dumps(statistics))
 
 
-def test_a_reference_csv_reads_back_as_the_full_data_rows(tmp_path):
-    _write_run(tmp_path / "runs/random/seed1", "random", 1, [0.2, 0.3])
-    _write_run(tmp_path / "full/random/seed1", "random", 1, [0.7])
-    tables = le.summarize([tmp_path / "runs"])
-    tables["reference"] = le.reference_rows([tmp_path / "full"])
-    le.write_outputs(tables, tmp_path / "out")
-    again = le.reference_rows([tmp_path / "out/reference.csv"])
-    assert _comparable(again) == _comparable(tables["reference"])
-    assert again[0] == {"metric": "mAP", "labels": 100, "value": again[0]["value"]}
-    assert again[0]["value"][0] == pytest.approx(0.7) and again[0]["value"][2] == 1
-    with pytest.raises(SystemExit, match="not a reference.csv"):
-        le.reference_rows([tmp_path / "out/curves.csv"])
-
-
-def test_a_csv_that_is_not_a_seed_curves_table_is_refused(tmp_path):
-    _write_run(tmp_path / "runs/random/seed1", "random", 1, [0.2, 0.3])
-    le.write_outputs(le.summarize([tmp_path / "runs"]), tmp_path / "out")
-    with pytest.raises(ValueError, match="curves.csv is not a seed_curves.csv table"):
-        le.summarize([tmp_path / "out/curves.csv"])
-
-
-def test_summarize_draws_the_curves_from_committed_tables_alone(tmp_path, capsys):
-    for seed, (r, e) in enumerate([([0.2, 0.3, 0.4], [0.2, 0.4, 0.5]), ([0.1, 0.3, 0.3], [0.1, 0.2, 0.6])], start=1):
+def test_runs_json_rebuilds_the_summary_and_pairs_with_new_run_folders(tmp_path, capsys):
+    # random ran with a non-default option and bald as a variant: the names must survive the round trip
+    for seed, (r, b) in enumerate([([0.2, 0.3, 0.4], [0.2, 0.4, 0.5]), ([0.1, 0.3, 0.3], [0.1, 0.2, 0.6])], start=1):
         _write_run(tmp_path / f"runs/random/seed{seed}", "random", seed, r)
-        _write_run(tmp_path / f"runs/entropy/seed{seed}", "entropy", seed, e)
+        _with_options(tmp_path / f"runs/random/seed{seed}", pool_subsample=2000)
+        _write_run(tmp_path / f"runs/bald/seed{seed}", "bald", seed, b)
+        _with_options(tmp_path / f"runs/bald/seed{seed}", pool_subsample=2000, mc_passes=40)
     _write_run(tmp_path / "full/random/seed1", "random", 1, [0.7])
     le.main(["summarize", "--runs", str(tmp_path / "runs"), "--reference", str(tmp_path / "full"),
              "--out", str(tmp_path / "first")])
-    le.main(["summarize", "--finished_only", "--runs", str(tmp_path / "first/seed_curves.csv"),
-             "--reference", str(tmp_path / "first/reference.csv"), "--out", str(tmp_path / "again")])
-    for name in ("curves", "auc", "reach", "seed_curves", "reference"):
+    le.main(["summarize", "--runs", str(tmp_path / "first/runs.json"),
+             "--reference", str(tmp_path / "first/reference_runs.json"), "--out", str(tmp_path / "again")])
+    for name in ("curves", "seed_curves", "auc", "reach", "seconds", "reference"):
         assert (tmp_path / f"again/{name}.csv").read_text() == (tmp_path / f"first/{name}.csv").read_text(), name
+    assert "bald+mc_passes=40,mAP" in (tmp_path / "again/auc.csv").read_text()
     assert (tmp_path / "again/label_efficiency.png").is_file() and (tmp_path / "again/area_differences.png").is_file()
+    # a new run folder of the same recipe joins the recorded lines by seed, named against the recorded random runs
+    _write_run(tmp_path / "new/margin/seed2", "margin", 2, [0.1, 0.4, 0.5])
+    _with_options(tmp_path / "new/margin/seed2", pool_subsample=2000)
+    auc = {(r["strategy"], r["metric"]): r for r in le.summarize([tmp_path / "first/runs.json", tmp_path / "new"])["auc"]}
+    # margin - random at seed 2: ((0.1+0.4)/2 + (0.4+0.5)/2) / 2 - ((0.1+0.3)/2 + (0.3+0.3)/2) / 2 = 0.35 - 0.25
+    assert auc[("margin", "mAP")]["auc_minus_random"][0] == pytest.approx(0.1)
+    assert auc[("margin", "mAP")]["auc_minus_random"][2] == 1
+    with pytest.raises(ValueError, match="random seed 1 is given 2 times"):
+        le.summarize([tmp_path / "first/runs.json", tmp_path / "runs/random"])
+    # a recorded random run of another recipe is refused, as a folder would be
+    _write_run(tmp_path / "other/random/seed3", "random", 3, [0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="runs of random differ in active_learning.pool_subsample"):
+        le.summarize([tmp_path / "first/runs.json", tmp_path / "other"])
+
+
+def test_finished_only_leaves_out_recorded_runs_still_going(tmp_path, capsys):
+    _write_run(tmp_path / "runs/random/seed1", "random", 1, [0.2, 0.3])
+    _with_options(tmp_path / "runs/random/seed1")
+    _write_run(tmp_path / "runs/random/seed2", "random", 2, [0.2])  # no end time: still going
+    le.write_outputs(le.summarize([tmp_path / "runs"]), tmp_path / "out")
+    rr.write_run_records(le.load_runs([tmp_path / "runs"]), tmp_path / "out/runs.json")
+    runs = le.load_runs([tmp_path / "out/runs.json"], finished_only=True)
+    assert [run.seed for run in runs] == [1]
+    assert "left out 1 run(s) still going" in capsys.readouterr().out
+
+
+def test_a_file_that_is_not_a_runs_json_is_refused(tmp_path, capsys):
+    _write_run(tmp_path / "runs/random/seed1", "random", 1, [0.2, 0.3])
+    le.write_outputs(le.summarize([tmp_path / "runs"]), tmp_path / "out")
+    with pytest.raises(ValueError, match="curves.csv cannot be read as a runs.json"):
+        le.summarize([tmp_path / "out/curves.csv"])
+    (tmp_path / "other.json").write_text("[]")
+    with pytest.raises(ValueError, match="other.json is not a runs.json of a summary"):
+        le.summarize([tmp_path / "other.json"])
+    with pytest.raises(SystemExit):
+        le.main(["summarize", "--runs", str(tmp_path / "other.json"), "--out", str(tmp_path / "o")])
+    assert "other.json is not a runs.json" in capsys.readouterr().err and not (tmp_path / "o").exists()
