@@ -4,17 +4,28 @@ folders are gone (they are not committed: their round arrays are large).
 
 A record keeps what the tables read from a run's ``statistics.json``: its config and option defaults (so lines are
 named and recipes checked exactly as for run folders), seed, provenance, start and end time, label names, and per
-round the labeled count, the test metrics the tables use, the phase seconds and training CPU seconds. It drops the
-per-label metrics and every array: the batch, calibration and acquired-label tables need the run folders.
+round the labeled count, the test metrics the tables use, the phase seconds, and how long and far it trained (CPU
+seconds, steps, epochs, the loss of each epoch). It drops the per-label metrics and every array: the batch,
+calibration and acquired-label tables need the run folders.
+
+``label_efficiency.py summarize`` writes one beside every summary; to keep the records of runs that are not
+summarized (a full-data run)::
+
+    python benchmarks/run_records.py results/label_efficiency/reuters_full_data_15ep \
+        --out benchmarks/results/label_efficiency/reuters/reference_runs.json
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import sys
 from pathlib import Path
 
-from mlal.plotting.runs import Run  # reading runs only: no model, no loop
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from mlal.plotting.runs import Run  # noqa: E402  (reading runs only: no model, no loop)
 
 RUNS_FILE = "runs.json"
 REFERENCE_RUNS_FILE = "reference_runs.json"
@@ -22,18 +33,20 @@ FORMAT = "mlal-summarized-runs"
 #: Top-level keys of statistics.json a record keeps.
 KEPT = ("format_version", "config", "option_defaults", "seed", "provenance", "start_time", "end_time", "label_names",
         "output_dir")
+#: Training facts of a round record a record keeps (how long and how far the round trained).
+KEPT_TRAINING = ("train_cpu_seconds", "steps", "epochs", "train_loss", "epoch_losses")
 #: Per section of a round record, the keys a record keeps (the metrics of the label-efficiency tables).
 KEPT_METRICS = {"test": ("mean_average_precision", "micro_f1", "macro_f1"), "test_at_tuned_threshold": ("micro_f1",)}
 
 
 def compact_round(record: dict) -> dict:
-    """A round record with only the labeled count, the tables' test metrics, the phase seconds and CPU seconds."""
+    """A round record with only the labeled count, the tables' test metrics, the phase seconds and the training
+    facts of :data:`KEPT_TRAINING`."""
     out = {"round": record["round"], "labeled_count": record["labeled_count"], "seconds": record.get("seconds", {})}
     for section, keys in KEPT_METRICS.items():
         if section in record:
             out[section] = {key: record[section][key] for key in keys if key in record[section]}
-    if "train_cpu_seconds" in record:
-        out["train_cpu_seconds"] = record["train_cpu_seconds"]
+    out.update({key: record[key] for key in KEPT_TRAINING if key in record})
     return out
 
 
@@ -81,3 +94,24 @@ def collect_runs(paths: list[str | Path]) -> list[Run]:
     files = [Path(path) for path in paths if Path(path).is_file()]
     folders = [path for path in paths if not Path(path).is_file()]
     return find_runs(folders) + [run for file in files for run in read_run_records(file)]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Write the compact records of the finished runs under some folders.")
+    parser.add_argument("runs", nargs="+", help="run folders (or folders above them)")
+    parser.add_argument("--out", required=True, help="the JSON file to write (an existing one is not replaced)")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    if out.exists():
+        parser.error(f"{out} exists; remove it or choose another --out")
+    try:
+        runs = [run for run in collect_runs(args.runs) if run.statistics.get("end_time")]
+    except (ValueError, FileNotFoundError) as error:
+        parser.error(str(error))
+    if not runs:
+        parser.error(f"no finished run under {', '.join(args.runs)}")
+    print(f"wrote {write_run_records(runs, out)} ({len(runs)} run(s))")
+
+
+if __name__ == "__main__":
+    main()

@@ -368,3 +368,16 @@ def test_a_file_that_is_not_a_runs_json_is_refused(tmp_path, capsys):
     with pytest.raises(SystemExit):
         le.main(["summarize", "--runs", str(tmp_path / "other.json"), "--out", str(tmp_path / "o")])
     assert "other.json is not a runs.json" in capsys.readouterr().err and not (tmp_path / "o").exists()
+
+
+def test_run_records_cli_keeps_finished_runs_and_never_replaces_a_file(tmp_path, capsys):
+    _write_run(tmp_path / "full/random/seed1", "random", 1, [0.7])
+    _with_options(tmp_path / "full/random/seed1")
+    _write_run(tmp_path / "full/random/seed2", "random", 2, [0.6])  # still going
+    rr.main([str(tmp_path / "full"), "--out", str(tmp_path / "reference_runs.json")])
+    rows = le.reference_rows([tmp_path / "reference_runs.json"])
+    assert rows[0]["metric"] == "mAP" and rows[0]["value"] == (pytest.approx(0.7), pytest.approx(float("nan"), nan_ok=True), 1)
+    before = (tmp_path / "reference_runs.json").read_text()
+    with pytest.raises(SystemExit):
+        rr.main([str(tmp_path / "full"), "--out", str(tmp_path / "reference_runs.json")])
+    assert "exists" in capsys.readouterr().err and (tmp_path / "reference_runs.json").read_text() == before
