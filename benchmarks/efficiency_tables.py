@@ -37,7 +37,6 @@ def option_defaults_for(runs) -> dict[str, dict]:
     """What a run lacks ran as (section -> option -> value): our options' defaults, and any other key (a Trainer key
     of a newer transformers) from the defaults that newer runs recorded (``option_defaults``)."""
     from mlal.plotting.groups import recorded_defaults
-
     from mlal.saved_config import with_later_options_at_defaults
 
     defaults = recorded_defaults(runs)
@@ -217,9 +216,7 @@ def summarize_runs(runs) -> dict[str, list[dict]]:
                                         "random_labels": random_labels[-1], "labels_needed": needed,
                                         "fraction": needed / random_labels[-1] if np.isfinite(needed) else float("nan"),
                                         "labels_run": labels[-1] if labels else 0})
-        timed = [r for r in runs if r.group_label == strategy and any(record["seconds"] for record in r.rounds)]
-        if timed:  # runs rebuilt from seed_curves.csv carry no seconds
-            tables["seconds"].append(seconds_row(strategy, timed))
+        tables["seconds"].append(seconds_row(strategy, [r for r in runs if r.group_label == strategy]))
     return tables
 
 
@@ -324,7 +321,11 @@ def reference_rows(run_dirs: list[str | Path]) -> list[dict]:
     ``reference_runs.json`` of an earlier summary)."""
     from run_records import collect_runs
 
-    runs = collect_runs(run_dirs)
+    return reference_rows_of(collect_runs(run_dirs), run_dirs)
+
+
+def reference_rows_of(runs, run_dirs: list[str | Path]) -> list[dict]:
+    """:func:`reference_rows` of full-data runs already read from ``run_dirs``."""
     if not runs:
         raise SystemExit(f"no finished full-data run under {', '.join(map(str, run_dirs))}")
     return [{"metric": name, "labels": runs[0].rounds[-1]["labeled_count"],

@@ -75,6 +75,7 @@ from efficiency_tables import (  # noqa: E402,F401  (the tables; re-exported for
     load_runs,
     normalised_auc,
     reference_rows,
+    reference_rows_of,
     summarize,
     summarize_runs,
     to_markdown,
@@ -105,9 +106,8 @@ def calibration_rows(runs) -> list[dict]:
     """How calibrated each strategy's test probabilities are (``mlal.plotting.efficiency.calibration_statistics``),
     from the runs that kept their round arrays; for runs scored through an acquisition map (``+platt``) a second
     row, "as scored": the same probabilities through each round's map, up to the last round that acquired."""
-    from mlal.plotting.efficiency import calibration_statistics
-
     from mlal.calibration import LogitMap, logits_of
+    from mlal.plotting.efficiency import calibration_statistics
 
     with_arrays = [run for run in runs if run.has_saved_arrays]
     rows = calibration_statistics(with_arrays)
@@ -140,7 +140,6 @@ def write_figures(runs, reference: list[dict], out: Path, auc_rows: list[dict] =
     ``area_differences.png``: each strategy's area minus random's with its 95 % interval (from ``auc_rows``, the
     ``auc`` table); ``acquired_labels.png``: positives per label in each strategy's final labeled set (runs with
     saved arrays)."""
-    import matplotlib.pyplot as plt
     from mlal.plotting import save_figure
     from mlal.plotting.efficiency import (
         EFFICIENCY_METRICS,
@@ -148,6 +147,8 @@ def write_figures(runs, reference: list[dict], out: Path, auc_rows: list[dict] =
         area_differences_figure,
         label_efficiency_figure,
     )
+
+    import matplotlib.pyplot as plt
 
     ceiling = dict(zip(EFFICIENCY_METRICS, (row["value"][0] for row in reference)))  # same metric order as METRICS
     figures = {"label_efficiency": label_efficiency_figure(runs, ceiling)}
@@ -250,7 +251,7 @@ def main(argv: list[str] | None = None) -> None:
         tables["batches"] = batch_rows(runs)
         tables["calibration"] = calibration_rows(runs)
         if args.reference:
-            tables["reference"] = reference_rows(args.reference)
+            tables["reference"] = reference_rows_of(reference, args.reference)
         out = Path(args.out)
         write_outputs(tables, out)
         write_run_records(runs, out / RUNS_FILE)
