@@ -80,14 +80,11 @@ def load_runs(run_dirs: list[str | Path], finished_only: bool = False):
     Raises ``ValueError`` when runs of one line have different configs (:func:`check_one_config_per_variant`) or
     when a line's seed is given twice."""
     from mlal.plotting.groups import flat_config
-    from run_records import collect_runs
+    from run_records import collect_runs, finished
 
     runs = collect_runs(run_dirs)
     if finished_only:
-        going = sorted(str(run.path) for run in runs if not run.statistics.get("end_time"))
-        if going:
-            print(f"left out {len(going)} run(s) still going: {', '.join(going)}")
-        runs = [run for run in runs if run.statistics.get("end_time")]
+        runs = finished(runs)
     defaults = option_defaults_for(runs)
     configs = [flat_config(run, defaults=defaults) for run in runs]
     section = "active_learning."

@@ -26,8 +26,9 @@ take these files as well as run folders, so the tables and the ``label_efficienc
 figures are recomputed from committed files, and a new strategy's run folders pair by seed with committed runs
 (the batch, calibration and acquired-label tables need the run folders' arrays)::
 
-    python benchmarks/label_efficiency.py summarize --runs benchmarks/results/label_efficiency/goemotions/runs.json \
-        results/label_efficiency/goemotions/cluster_margin --out /tmp/with_cluster_margin
+    python benchmarks/label_efficiency.py summarize \
+        --runs benchmarks/results/label_efficiency/goemotions_remedies/runs.json \
+        results/label_efficiency/goemotions_pool10k/margin --out /tmp/with_pool10k_margin
 
 What ``summarize`` reports, per strategy, over seeds (mean +- sample standard deviation, n seeds):
 
@@ -82,16 +83,12 @@ from efficiency_tables import (  # noqa: E402,F401  (the tables; re-exported for
     write_outputs,
 )
 from mlal.plotting.runs import find_runs  # noqa: E402  (plotting reads run folders; no model, no loop)
-from run_records import REFERENCE_RUNS_FILE, RUNS_FILE, collect_runs, write_run_records  # noqa: E402
+from run_records import REFERENCE_RUNS_FILE, RUNS_FILE, collect_runs, finished, write_run_records  # noqa: E402
 
 
 def finished_runs(run_dirs: list[str | Path]) -> list[Path]:
     """The folders of the runs under ``run_dirs`` that finished (``end_time`` recorded); says which were left out."""
-    runs = find_runs(run_dirs)
-    going = sorted(str(run.path) for run in runs if not run.statistics.get("end_time"))
-    if going:
-        print(f"left out {len(going)} run(s) still going: {', '.join(going)}")
-    return [run.path for run in runs if run.statistics.get("end_time")]
+    return [run.path for run in finished(find_runs(run_dirs))]
 
 
 def batch_rows(runs) -> list[dict]:

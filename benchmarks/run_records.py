@@ -96,6 +96,14 @@ def collect_runs(paths: list[str | Path]) -> list[Run]:
     return find_runs(folders) + [run for file in files for run in read_run_records(file)]
 
 
+def finished(runs: list[Run]) -> list[Run]:
+    """The runs that finished (an end time recorded); says which were left out as still going."""
+    going = sorted(str(run.path) for run in runs if not run.statistics.get("end_time"))
+    if going:
+        print(f"left out {len(going)} run(s) still going: {', '.join(going)}")
+    return [run for run in runs if run.statistics.get("end_time")]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Write the compact records of the finished runs under some folders.")
     parser.add_argument("runs", nargs="+", help="run folders (or folders above them)")
